@@ -1,0 +1,10 @@
+"""The embedded default: SQLite file, Celery eager, e-mails written to files under var/."""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-key-not-for-production")
+EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+
+VAR_DIR.mkdir(exist_ok=True)

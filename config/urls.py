@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import path
+
+admin.site.site_header = "Returns and root cause"
+admin.site.site_title = "Returns admin"
+admin.site.index_title = "Repair centre"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,179 @@
+"""Writes for diagnoses and root-cause cases, and the goodwill grant that needs both apps' facts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from diagnostics.models import Component, Diagnosis, FailurePattern, RootCauseCase
+from diagnostics.selectors import analysis_for_rma, previous_failure
+from rma import policy
+from rma import services as rma_services
+from rma.exceptions import InvalidInput, TransitionRefused
+from rma.models import RMA
+from rma.services.transitions import Actor, staff_actor
+
+OUTCOME_MESSAGES = {
+    Diagnosis.Outcome.CONFIRMED: "Our technician has found the fault: the {component} failed.",
+    Diagnosis.Outcome.CAUSE_UNKNOWN: "Our technician has found that the {component} failed; we are looking into why.",
+    Diagnosis.Outcome.NO_FAULT_FOUND: (
+        "Our technician tested your device thoroughly and could not find a fault. We will return it to you."
+    ),
+    Diagnosis.Outcome.CUSTOMER_DAMAGE: (
+        "Our technician found damage to the {component} that is not covered. We will explain your options."
+    ),
+}
+
+
+def component_get(code: str) -> Component:
+    try:
+        return Component.objects.get(code=code.strip().lower())
+    except Component.DoesNotExist:
+        raise InvalidInput(f"Unknown component “{code}”.", code="unknown_component", field="component") from None
+
+
+def pattern_get(code: str) -> FailurePattern:
+    try:
+        return FailurePattern.objects.get(code=code.strip().upper())
+    except FailurePattern.DoesNotExist:
+        raise InvalidInput(f"Unknown failure pattern “{code}”.", code="unknown_pattern", field="pattern") from None
+
+
+@transaction.atomic
+def diagnosis_record(
+    *,
+    rma: RMA,
+    actor: Actor,
+    source: str,
+    component: Component,
+    outcome: str,
+    symptoms: str = "",
+    findings: str = "",
+    pattern: FailurePattern | None = None,
+    pattern_match: str = "",
+    minutes_spent: int = 0,
+) -> Diagnosis:
+    """Log a technician's diagnosis; a received RMA first moves to diagnosing."""
+    if outcome not in Diagnosis.Outcome.values:
+        raise InvalidInput(f"Unknown outcome “{outcome}”.", code="invalid_outcome", field="outcome")
+    if pattern is not None and pattern.component_id != component.pk:
+        raise InvalidInput(
+            f"Pattern {pattern.code} is a {pattern.component} failure, not {component}.",
+            code="pattern_component_mismatch",
+            field="pattern",
+        )
+    if pattern is not None and outcome in (Diagnosis.Outcome.NO_FAULT_FOUND, Diagnosis.Outcome.CUSTOMER_DAMAGE):
+        raise InvalidInput(
+            "A failure pattern is linked only to a real failure.", code="pattern_needs_failure", field="pattern"
+        )
+    if pattern is None:
+        pattern_match = ""
+    elif pattern_match not in (Diagnosis.PatternMatch.CONFIRMED, Diagnosis.PatternMatch.SUSPECTED):
+        pattern_match = Diagnosis.PatternMatch.CONFIRMED if outcome == Diagnosis.Outcome.CONFIRMED else "suspected"
+
+    if rma.status == RMA.Status.RECEIVED:
+        rma = rma_services.rma_start_diagnosis(rma=rma, actor=actor, source=source)
+
+    repeat = None
+    if rma.is_repeat and rma.repeat_of_id:
+        earlier = previous_failure(rma.repeat_of_id)
+        repeat = policy.repeat_decide(
+            reported_on=rma.reported_on,
+            previous_shipped_on=timezone.localdate(rma.repeat_of.shipped_at) if rma.repeat_of.shipped_at else None,
+            window_days=settings.REPEAT_FAILURE_DAYS,
+            previous_component=earlier.component.code if earlier else None,
+            current_component=component.code,
+        )
+    summary = f"{Diagnosis.Outcome(outcome).label}: {component}" + (f", pattern {pattern.code}" if pattern else "")
+    rma = rma_services.rma_record_diagnosis(
+        rma=rma,
+        actor=actor,
+        source=source,
+        summary=summary,
+        customer_message=OUTCOME_MESSAGES[outcome].format(component=component.name.lower()),
+        repeat=repeat,
+        data={
+            "component": component.code,
+            "outcome": outcome,
+            "pattern": pattern.code if pattern else None,
+            "pattern_match": pattern_match,
+        },
+    )
+    if minutes_spent < 0:
+        raise InvalidInput("Minutes spent cannot be negative.", code="invalid_minutes", field="minutes_spent")
+    return Diagnosis.objects.create(
+        rma=rma,
+        component=component,
+        outcome=outcome,
+        symptoms=symptoms.strip(),
+        findings=findings.strip(),
+        pattern=pattern,
+        pattern_match=pattern_match,
+        minutes_spent=minutes_spent,
+        technician=staff_actor(actor),
+    )
+
+
+def rca_case_open(*, rma: RMA) -> RootCauseCase:
+    """Open the root-cause case for a retained unit (once per RMA)."""
+    case, _ = RootCauseCase.objects.get_or_create(rma=rma, defaults={"device_id": rma.device_id})
+    return case
+
+
+@transaction.atomic
+def goodwill_grant(*, rma: RMA, actor: Actor, source: str, reason: str, replacement_serial: str) -> RMA:
+    """Grant goodwill with the analysis facts taken from the latest diagnosis, and open its RCA case."""
+    analysis = analysis_for_rma(rma, lock=True)
+    rma = rma_services.goodwill_grant(
+        rma=rma,
+        actor=actor,
+        source=source,
+        reason=reason,
+        replacement_serial=replacement_serial,
+        analysis=analysis,
+    )
+    rca_case_open(rma=rma)
+    return rma
+
+
+@transaction.atomic
+def unit_retain(*, rma: RMA, actor: Actor, source: str, note: str = "") -> RMA:
+    rma = rma_services.rma_retain_unit(rma=rma, actor=actor, source=source, note=note)
+    rca_case_open(rma=rma)
+    return rma
+
+
+@transaction.atomic
+def unit_dispose(*, rma: RMA, actor: Actor, source: str, disposition: str, note: str = "") -> RMA:
+    """Scrap or refurbish a failed unit; a retained unit's root-cause case must be closed first."""
+    case = RootCauseCase.objects.select_for_update().filter(rma=rma).first()
+    analysis_closed = case is not None and case.status == RootCauseCase.Status.CLOSED
+    return rma_services.rma_dispose_unit(
+        rma=rma,
+        actor=actor,
+        source=source,
+        disposition=disposition,
+        analysis_closed=analysis_closed,
+        note=note,
+    )
+
+
+@transaction.atomic
+def rca_case_close(
+    *, case: RootCauseCase, actor: Actor, conclusion: str, pattern: FailurePattern | None = None
+) -> RootCauseCase:
+    if not conclusion.strip():
+        raise InvalidInput("Closing a case needs a conclusion.", code="conclusion_required", field="conclusion")
+    case = RootCauseCase.objects.select_for_update().get(pk=case.pk)
+    if case.status == RootCauseCase.Status.CLOSED:
+        raise TransitionRefused("This case is already closed.", code="case_closed")
+    case.status = RootCauseCase.Status.CLOSED
+    case.conclusion = conclusion.strip()
+    case.closed_at = timezone.now()
+    if pattern is not None:
+        case.pattern = pattern
+    if case.engineer_id is None:
+        case.engineer = staff_actor(actor)
+    case.save(update_fields=["status", "conclusion", "closed_at", "pattern", "engineer"])
+    return case

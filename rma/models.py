@@ -1,0 +1,332 @@
+"""The returns domain: product models, devices (the installed base), customers, RMAs and their history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower, Trim, Upper
+from django.utils import timezone
+
+
+class ProductModel(models.Model):
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    family = models.CharField(max_length=100, blank=True)
+    warranty_months = models.PositiveSmallIntegerField(default=12)
+    goodwill_window_months = models.PositiveSmallIntegerField(
+        default=6, help_text="How long after warranty expiry a goodwill replacement may still be granted."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["sku"]
+        verbose_name = "product model"
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(unique=True, help_text="Stored lower-case.")
+    phone = models.CharField(max_length=40, blank=True)
+    organisation = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(condition=Q(email=Lower(Trim("email"))), name="customer_email_normalised"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class Device(models.Model):
+    """One unit. Devices with a ship date form the installed base."""
+
+    serial_number = models.CharField(max_length=64, unique=True, help_text="Stored trimmed and upper-case.")
+    product_model = models.ForeignKey(ProductModel, on_delete=models.PROTECT, related_name="devices")
+    lot = models.CharField(max_length=64, blank=True)
+    manufactured_on = models.DateField(null=True, blank=True)
+    shipped_on = models.DateField(null=True, blank=True, help_text="Empty while the unit is in stock.")
+    firmware_version = models.CharField(max_length=64, blank=True)
+    owner = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="devices")
+    purchased_on = models.DateField(null=True, blank=True)
+    warranty_extension_months = models.PositiveSmallIntegerField(default=0)
+    warranty_ends_on = models.DateField(
+        null=True, blank=True, editable=False, help_text="Derived from the warranty start and the model."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["serial_number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(serial_number=Upper(Trim("serial_number"))) & ~Q(serial_number=""),
+                name="device_serial_normalised",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["product_model", "lot"], name="device_model_lot_idx"),
+            models.Index(fields=["product_model", "firmware_version"], name="device_model_fw_idx"),
+            models.Index(fields=["product_model", "shipped_on"], name="device_model_shipped_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.serial_number
+
+    @property
+    def warranty_starts_on(self):
+        return self.purchased_on or self.shipped_on
+
+
+class RMAStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    AUTHORIZED = "authorized", "Authorized"
+    RECEIVED = "received", "Received"
+    DIAGNOSING = "diagnosing", "Diagnosing"
+    AWAITING_CUSTOMER = "awaiting_customer", "Awaiting customer"
+    REPAIRING = "repairing", "Repairing"
+    REPLACING = "replacing", "Replacing"
+    SHIPPED = "shipped", "Shipped"
+    CLOSED = "closed", "Closed"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class RMACoverage(models.TextChoices):
+    WARRANTY = "warranty", "Warranty"
+    GOODWILL = "goodwill", "Goodwill"
+    PAID = "paid", "Paid"
+    NONE = "none", "None"
+
+
+class RMAChannel(models.TextChoices):
+    WEB = "web", "Web"
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "E-mail"
+    WALK_IN = "walk_in", "Walk-in"
+    IMPORT = "import", "Import"
+
+
+class RMAResolution(models.TextChoices):
+    REPAIRED = "repaired", "Repaired"
+    REPLACED = "replaced", "Replaced"
+    REFUNDED = "refunded", "Refunded"
+    RETURNED_UNREPAIRED = "returned_unrepaired", "Returned unrepaired"
+    NO_FAULT_FOUND = "no_fault_found", "No fault found"
+
+
+class RMADisposition(models.TextChoices):
+    """Custody of the failed unit."""
+
+    WITH_CUSTOMER = "with_customer", "With customer"
+    IN_REPAIR_CENTRE = "in_repair_centre", "In repair centre"
+    RETURNED_TO_CUSTOMER = "returned_to_customer", "Returned to customer"
+    RETAINED_FOR_RCA = "retained_for_rca", "Retained for root-cause analysis"
+    SCRAPPED = "scrapped", "Scrapped"
+    REFURBISHED_STOCK = "refurbished_stock", "Refurbished stock"
+
+
+class RMAQuoteStatus(models.TextChoices):
+    NONE = "", "No quote"
+    PENDING = "pending", "Waiting for the customer"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+
+
+class RMA(models.Model):
+    Status = RMAStatus
+    Coverage = RMACoverage
+    Channel = RMAChannel
+    Resolution = RMAResolution
+    Disposition = RMADisposition
+    QuoteStatus = RMAQuoteStatus
+
+    number = models.CharField(max_length=16, unique=True, editable=False)
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True, editable=False)
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="rmas")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="rmas")
+    fault_description = models.TextField()
+    channel = models.CharField(max_length=16, choices=RMAChannel.choices, default=RMAChannel.WEB)
+    status = models.CharField(max_length=24, choices=RMAStatus.choices, default=RMAStatus.SUBMITTED, editable=False)
+    coverage = models.CharField(max_length=16, choices=RMACoverage.choices, default=RMACoverage.NONE, editable=False)
+    coverage_reason = models.TextField(blank=True, editable=False)
+    resolution = models.CharField(max_length=24, choices=RMAResolution.choices, blank=True, editable=False)
+    disposition = models.CharField(
+        max_length=24, choices=RMADisposition.choices, default=RMADisposition.WITH_CUSTOMER, editable=False
+    )
+    replacement_device = models.ForeignKey(
+        Device, on_delete=models.PROTECT, null=True, blank=True, related_name="replacement_for", editable=False
+    )
+    is_repeat = models.BooleanField(default=False, editable=False)
+    repeat_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="repeats", editable=False
+    )
+    quote_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True, editable=False)
+    quote_status = models.CharField(max_length=16, choices=RMAQuoteStatus.choices, blank=True, editable=False)
+    inbound_tracking = models.CharField(max_length=100, blank=True)
+    outbound_tracking = models.CharField(max_length=100, blank=True, editable=False)
+    reported_on = models.DateField(default=timezone.localdate, editable=False)
+    due_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the RMA should leave its current status."
+    )
+    promised_on = models.DateField(
+        null=True, blank=True, editable=False, help_text="When we told the customer the unit would be on its way."
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    received_at = models.DateTimeField(null=True, blank=True, editable=False)
+    shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    FINAL_STATUSES = (RMAStatus.CLOSED, RMAStatus.REJECTED, RMAStatus.CANCELLED)
+
+    class Meta:
+        verbose_name = "RMA"
+        verbose_name_plural = "RMAs"
+        ordering = ["-created_at"]
+        permissions = [
+            ("process_rma", "Can move RMAs through the lifecycle"),
+            ("reject_rma", "Can reject RMAs"),
+            ("approve_goodwill", "Can approve goodwill replacements"),
+            ("approve_compensation", "Can approve compensation"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=RMAStatus.values), name="rma_status_valid"),
+            models.CheckConstraint(condition=Q(coverage__in=RMACoverage.values), name="rma_coverage_valid"),
+            models.CheckConstraint(condition=Q(channel__in=RMAChannel.values), name="rma_channel_valid"),
+            models.CheckConstraint(condition=Q(disposition__in=RMADisposition.values), name="rma_disposition_valid"),
+            models.CheckConstraint(
+                condition=Q(resolution="") | Q(resolution__in=RMAResolution.values), name="rma_resolution_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(quote_status="") | Q(quote_status__in=RMAQuoteStatus.values), name="rma_quote_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(coverage="goodwill") | Q(disposition="retained_for_rca") | Q(disposition="scrapped"),
+                name="rma_goodwill_retains_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["device"],
+                condition=~Q(status__in=["closed", "rejected", "cancelled"]),
+                name="rma_one_open_per_device",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="rma_status_due_idx"),
+            models.Index(fields=["reported_on"], name="rma_reported_on_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.is_final and self.due_at is not None and self.due_at < timezone.now()
+
+
+class GoodwillGrant(models.Model):
+    """A replacement outside warranty, given because the failed unit is kept for root-cause analysis."""
+
+    rma = models.OneToOneField(RMA, on_delete=models.PROTECT, related_name="goodwill_grant")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="goodwill_grants")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(help_text="The approver's reason.")
+    eligibility_reason = models.TextField(help_text="Why the policy found the unit worth keeping.")
+    replacement_device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [models.UniqueConstraint(fields=["rma"], name="goodwill_one_grant_per_rma")]
+
+    def __str__(self) -> str:
+        return f"Goodwill for {self.rma}"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError(f"{self.model.__name__} rows are append-only.")
+
+    def delete(self):
+        raise TypeError(f"{self.model.__name__} rows are append-only.")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} rows are append-only.")
+
+
+class Source(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    API = "api", "API"
+    PAGE = "page", "Public page"
+    TASK = "task", "Task"
+    IMPORT = "import", "Import"
+
+
+class RMAEvent(AppendOnlyModel):
+    """One row of an RMA's timeline: never edited, never deleted."""
+
+    rma = models.ForeignKey(RMA, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    customer_message = models.TextField(blank=True, help_text="Shown to the customer; empty for internal events.")
+    internal_note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "RMA event"
+        constraints = [models.CheckConstraint(condition=Q(source__in=Source.values), name="rma_event_source_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.rma_id}: {self.action}"
+
+
+class CustodyChange(AppendOnlyModel):
+    """Where the failed unit went, and who holds it."""
+
+    rma = models.ForeignKey(RMA, on_delete=models.PROTECT, related_name="custody_changes")
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="custody_changes")
+    from_disposition = models.CharField(max_length=24, choices=RMA.Disposition.choices)
+    to_disposition = models.CharField(max_length=24, choices=RMA.Disposition.choices)
+    holder = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.device_id}: {self.from_disposition} → {self.to_disposition}"

@@ -1,0 +1,222 @@
+"""Warranty, goodwill and repeat-failure policy.
+
+Pure functions: every fact is passed in, nothing touches the database. Each decision carries a
+stable ``code`` and a plain-language ``reason`` that the services store on the RMA event.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+WARRANTY = "warranty"
+GOODWILL = "goodwill"
+PAID = "paid"
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    code: str
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+@dataclass(frozen=True)
+class CoverageDecision:
+    coverage: str
+    in_warranty: bool
+    code: str
+    reason: str
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the end of shorter months (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year = day.year + month_index // 12
+    month = month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def warranty_end(*, starts_on: date | None, months: int, extension_months: int = 0) -> date | None:
+    """The last day of cover: the day before the anniversary of the start. None while the unit is unsold."""
+    if starts_on is None:
+        return None
+    return add_months(starts_on, months + extension_months) - timedelta(days=1)
+
+
+def warranty_decide(*, reported_on: date, warranty_ends_on: date | None) -> CoverageDecision:
+    """In warranty when the fault was reported on or before the warranty end."""
+    if warranty_ends_on is None:
+        return CoverageDecision(
+            coverage=WARRANTY,
+            in_warranty=True,
+            code="warranty_not_started",
+            reason="The unit has no recorded ship or purchase date, so its warranty has not started running.",
+        )
+    if reported_on <= warranty_ends_on:
+        return CoverageDecision(
+            coverage=WARRANTY,
+            in_warranty=True,
+            code="in_warranty",
+            reason=f"Reported on {reported_on:%d %b %Y}, within the warranty that runs to {warranty_ends_on:%d %b %Y}.",
+        )
+    days = (reported_on - warranty_ends_on).days
+    return CoverageDecision(
+        coverage=NONE,
+        in_warranty=False,
+        code="out_of_warranty",
+        reason=(
+            f"Reported on {reported_on:%d %b %Y}, {days} day{'s' if days != 1 else ''} after the warranty "
+            f"ended on {warranty_ends_on:%d %b %Y}: a paid repair can be quoted."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the latest diagnosis says about the failure, as facts for the goodwill policy."""
+
+    outcome: str | None  # confirmed, no_fault_found, customer_damage, cause_unknown; None if not diagnosed
+    pattern_code: str | None = None
+    pattern_cause_known: bool = False  # the pattern is root-caused or further along
+    samples_still_wanted: int = 0  # how many more units the pattern's engineers want
+
+
+def analysis_value(analysis: Analysis) -> Decision:
+    """Condition 3: is the failed unit worth keeping for root-cause analysis?"""
+    if analysis.outcome is None:
+        return Decision(False, "goodwill_not_diagnosed", "The unit has not been diagnosed yet.")
+    if analysis.outcome == "no_fault_found":
+        return Decision(False, "goodwill_no_fault_found", "No fault was found, so there is nothing to analyse.")
+    if analysis.outcome == "customer_damage":
+        return Decision(False, "goodwill_customer_damage", "The failure was caused by damage, not by the product.")
+    if analysis.pattern_code is None:
+        return Decision(True, "cause_unknown", "Cause unknown: no known failure pattern matches this unit.")
+    if analysis.pattern_cause_known:
+        return Decision(
+            False,
+            "goodwill_cause_known",
+            f"Pattern {analysis.pattern_code} is already root-caused; this unit would teach us nothing new.",
+        )
+    if analysis.samples_still_wanted > 0:
+        n = analysis.samples_still_wanted
+        return Decision(
+            True,
+            "pattern_needs_samples",
+            f"Pattern {analysis.pattern_code} needs {n} more sample{'s' if n != 1 else ''}.",
+        )
+    return Decision(
+        False,
+        "goodwill_enough_samples",
+        f"Pattern {analysis.pattern_code} is under investigation but has all the samples it asked for.",
+    )
+
+
+def goodwill_eligibility(
+    *,
+    reported_on: date,
+    warranty_ends_on: date | None,
+    goodwill_window_months: int,
+    in_custody: bool,
+    analysis: Analysis,
+    last_goodwill_on: date | None,
+    lookback_months: int,
+    today: date,
+) -> Decision:
+    """Conditions 1 to 4 of the goodwill policy: whether the unit is eligible, whoever approves."""
+    if warranty_ends_on is None or reported_on <= warranty_ends_on:
+        return Decision(False, "goodwill_in_warranty", "The unit is in warranty: replace it under warranty instead.")
+    window_ends_on = add_months(warranty_ends_on, goodwill_window_months)
+    if reported_on > window_ends_on:
+        return Decision(
+            False,
+            "goodwill_outside_window",
+            f"Reported on {reported_on:%d %b %Y}, after the goodwill window closed on {window_ends_on:%d %b %Y} "
+            f"({goodwill_window_months} months after warranty expiry).",
+        )
+    if not in_custody:
+        return Decision(
+            False, "goodwill_not_in_custody", "The failed unit is not in the repair centre, so it cannot be kept."
+        )
+    value = analysis_value(analysis)
+    if not value:
+        return value
+    if last_goodwill_on is not None and today < add_months(last_goodwill_on, lookback_months):
+        return Decision(
+            False,
+            "goodwill_recent_grant",
+            f"The customer already had a goodwill replacement on {last_goodwill_on:%d %b %Y} "
+            f"(at most one every {lookback_months} months).",
+        )
+    return value
+
+
+def goodwill_decide(
+    *,
+    reported_on: date,
+    warranty_ends_on: date | None,
+    goodwill_window_months: int,
+    in_custody: bool,
+    analysis: Analysis,
+    last_goodwill_on: date | None,
+    lookback_months: int,
+    today: date,
+    approver_may_approve: bool,
+    reason: str,
+) -> Decision:
+    """All five goodwill conditions; the first that fails gives the refusal its code and reason."""
+    eligibility = goodwill_eligibility(
+        reported_on=reported_on,
+        warranty_ends_on=warranty_ends_on,
+        goodwill_window_months=goodwill_window_months,
+        in_custody=in_custody,
+        analysis=analysis,
+        last_goodwill_on=last_goodwill_on,
+        lookback_months=lookback_months,
+        today=today,
+    )
+    if not eligibility:
+        return eligibility
+    if not approver_may_approve:
+        return Decision(False, "goodwill_not_approver", "Only a supervisor can approve a goodwill replacement.")
+    if not reason.strip():
+        return Decision(False, "goodwill_reason_required", "The approver must give a reason for the goodwill grant.")
+    return eligibility
+
+
+def repeat_decide(
+    *,
+    reported_on: date,
+    previous_shipped_on: date | None,
+    window_days: int,
+    previous_component: str | None = None,
+    current_component: str | None = None,
+) -> Decision:
+    """A unit back within ``window_days`` of being shipped is a repeat failure.
+
+    Before diagnosis the components are unknown and the return is treated as a repeat; once both
+    are known, only the same fault (the same failed component) counts.
+    """
+    if previous_shipped_on is None:
+        return Decision(False, "not_repeat", "The unit has not been back to us before.")
+    days = (reported_on - previous_shipped_on).days
+    if days > window_days:
+        return Decision(False, "not_repeat", f"Back {days} days after we shipped it, more than {window_days}.")
+    if previous_component and current_component and previous_component != current_component:
+        return Decision(
+            False,
+            "not_repeat_other_fault",
+            f"Back {days} days after we shipped it, but with a different fault ({current_component}, "
+            f"previously {previous_component}).",
+        )
+    return Decision(
+        True,
+        "repeat_failure",
+        f"Repeat failure: back {days} day{'s' if days != 1 else ''} after we shipped it; "
+        "covered whatever the warranty says.",
+    )

@@ -1,0 +1,477 @@
+"""One service per lifecycle action. Each goes through ``rma_transition``."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rma import lifecycle, policy, service_levels
+from rma.exceptions import InvalidInput, TransitionRefused
+from rma.models import RMA, Device, Source
+from rma.services.devices import customer_get_or_create, device_get, device_put_in_service, replacement_device_take
+from rma.services.transitions import Actor, Change, custody_move, record_event, rma_transition, status_deadline
+
+S = RMA.Status
+D = RMA.Disposition
+
+NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O, U
+
+
+def rma_number_new() -> str:
+    """A number that cannot be guessed from its neighbours: 40 random bits."""
+    return "RMA-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+
+
+def _previous_shipped_rma(device: Device) -> RMA | None:
+    return (
+        RMA.objects.filter(device=device, shipped_at__isnull=False)
+        .exclude(disposition=D.RETAINED_FOR_RCA)
+        .order_by("-shipped_at")
+        .first()
+    )
+
+
+def rma_coverage_decide(*, device: Device, reported_on: date) -> tuple[policy.CoverageDecision, RMA | None]:
+    """Coverage at the start of a return: warranty by date, or a repeat failure covered regardless."""
+    warranty = policy.warranty_decide(reported_on=reported_on, warranty_ends_on=device.warranty_ends_on)
+    previous = _previous_shipped_rma(device)
+    repeat = policy.repeat_decide(
+        reported_on=reported_on,
+        previous_shipped_on=previous.shipped_at.date() if previous and previous.shipped_at else None,
+        window_days=settings.REPEAT_FAILURE_DAYS,
+    )
+    if repeat:
+        return policy.CoverageDecision(RMA.Coverage.WARRANTY, True, repeat.code, repeat.reason), previous
+    return warranty, None
+
+
+@transaction.atomic
+def rma_create(
+    *,
+    serial_number: str,
+    customer_email: str,
+    customer_name: str = "",
+    fault_description: str,
+    channel: str = RMA.Channel.WEB,
+    actor: Actor,
+    source: str,
+    phone: str = "",
+    reported_on: date | None = None,
+    repeat_of: RMA | None = None,
+) -> RMA:
+    """Open a return: decide coverage from the policy and acknowledge the customer at once."""
+    if not fault_description.strip():
+        raise InvalidInput("Please describe the fault.", code="fault_description_required", field="fault_description")
+    device = device_get(serial_number)
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    customer = customer_get_or_create(email=customer_email, name=customer_name, phone=phone)
+    open_rma = RMA.objects.filter(device=device).exclude(status__in=lifecycle.FINAL_STATUSES).first()
+    if open_rma is not None:
+        raise TransitionRefused(
+            f"{device.serial_number} already has an open return ({open_rma.number}).", code="open_rma_exists"
+        )
+    reported_on = reported_on or timezone.localdate()
+    decision, previous = rma_coverage_decide(device=device, reported_on=reported_on)
+    if repeat_of is not None:
+        previous = repeat_of
+    now = timezone.now()
+    rma = RMA(
+        device=device,
+        customer=customer,
+        fault_description=fault_description.strip(),
+        channel=channel,
+        coverage=decision.coverage,
+        coverage_reason=decision.reason,
+        is_repeat=previous is not None,
+        repeat_of=previous,
+        reported_on=reported_on,
+        due_at=status_deadline(S.SUBMITTED, now),
+        status_changed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    for _attempt in range(5):
+        rma.number = rma_number_new()
+        try:
+            with transaction.atomic():
+                rma.save(force_insert=True)
+            break
+        except IntegrityError:
+            if RMA.objects.filter(number=rma.number).exists():
+                continue
+            raise
+    if device.owner_id is None:
+        device.owner = customer
+        device.save(update_fields=["owner"])
+    record_event(
+        rma=rma,
+        action="create",
+        actor=actor,
+        source=source,
+        to_status=S.SUBMITTED,
+        customer_message=(
+            f"We have received your return request {rma.number}. {lifecycle.CUSTOMER_SENTENCES[S.SUBMITTED]}"
+        ),
+        internal_note=decision.reason,
+        data={"coverage": decision.coverage, "coverage_code": decision.code, "in_warranty": decision.in_warranty},
+    )
+    return rma
+
+
+def rma_authorize(*, rma: RMA, actor: Actor, source: str, instructions: str = "") -> RMA:
+    message = lifecycle.ACTIONS["authorize"].customer_message
+    if instructions.strip():
+        message = f"{message}\n\n{instructions.strip()}"
+    return rma_transition(rma=rma, action="authorize", actor=actor, source=source, customer_message=message)
+
+
+def rma_reject(*, rma: RMA, actor: Actor, source: str, reason: str) -> RMA:
+    if not reason.strip():
+        raise InvalidInput("A rejection needs a reason the customer can read.", code="reason_required", field="reason")
+    return rma_transition(
+        rma=rma,
+        action="reject",
+        actor=actor,
+        source=source,
+        customer_message=f"We are sorry, we cannot accept this return: {reason.strip()}",
+        data={"reason": reason.strip()},
+    )
+
+
+def rma_cancel(*, rma: RMA, actor: Actor, source: str, reason: str = "") -> RMA:
+    return rma_transition(
+        rma=rma, action="cancel", actor=actor, source=source, internal_note=reason.strip(), data={"reason": reason}
+    )
+
+
+def rma_receive(*, rma: RMA, actor: Actor, source: str, inbound_tracking: str = "") -> RMA:
+    def apply(locked: RMA, change: Change) -> None:
+        now = timezone.now()
+        promised_on = service_levels.add_business_days(timezone.localdate(now), settings.RMA_TURNAROUND_BUSINESS_DAYS)
+        change.set(locked, received_at=now, promised_on=promised_on)
+        if inbound_tracking.strip():
+            change.set(locked, inbound_tracking=inbound_tracking.strip())
+        custody_move(rma=locked, change=change, to=D.IN_REPAIR_CENTRE, actor=actor, source=source)
+        change.customer_message += f" We aim to have it on its way back to you by {promised_on:%A %d %B}."
+        change.data["promised_on"] = promised_on.isoformat()
+
+    return rma_transition(rma=rma, action="receive", actor=actor, source=source, apply=apply)
+
+
+def rma_start_diagnosis(*, rma: RMA, actor: Actor, source: str) -> RMA:
+    return rma_transition(rma=rma, action="start_diagnosis", actor=actor, source=source)
+
+
+def rma_record_diagnosis(
+    *,
+    rma: RMA,
+    actor: Actor,
+    source: str,
+    summary: str,
+    customer_message: str,
+    repeat: policy.Decision | None = None,
+    data: dict | None = None,
+) -> RMA:
+    """Record a diagnosis on the timeline; the diagnostics app owns the diagnosis itself.
+
+    ``repeat`` is the repeat-failure decision once the failed component is known: a suspected
+    repeat with a different fault loses its repeat cover and falls back to the warranty decision.
+    """
+
+    def apply(locked: RMA, change: Change) -> None:
+        if repeat is None or not locked.is_repeat:
+            return
+        change.data["repeat"] = {"code": repeat.code, "reason": repeat.reason}
+        if repeat:
+            change.set(locked, coverage_reason=repeat.reason)
+            return
+        warranty = policy.warranty_decide(
+            reported_on=locked.reported_on, warranty_ends_on=locked.device.warranty_ends_on
+        )
+        change.set(
+            locked,
+            is_repeat=False,
+            repeat_of=None,
+            coverage=warranty.coverage,
+            coverage_reason=f"{repeat.reason} {warranty.reason}",
+        )
+
+    return rma_transition(
+        rma=rma,
+        action="record_diagnosis",
+        actor=actor,
+        source=source,
+        apply=apply,
+        customer_message=customer_message,
+        internal_note=summary,
+        data=data,
+    )
+
+
+def _parse_amount(amount: Decimal | str | float) -> Decimal:
+    try:
+        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput("The quote amount must be a number.", code="invalid_amount", field="amount") from None
+    if value <= 0 or value >= Decimal("100000000"):
+        raise InvalidInput("The quote amount must be positive.", code="invalid_amount", field="amount")
+    return value
+
+
+def rma_quote(*, rma: RMA, actor: Actor, source: str, amount: Decimal | str | float) -> RMA:
+    value = _parse_amount(amount)
+
+    def apply(locked: RMA, change: Change) -> None:
+        if locked.coverage != RMA.Coverage.NONE:
+            raise TransitionRefused(
+                f"{locked.number} is covered ({locked.get_coverage_display().lower()}): there is nothing to quote.",
+                code="quote_not_needed",
+            )
+        change.set(locked, quote_amount=value, quote_status=RMA.QuoteStatus.PENDING)
+        change.data["amount"] = str(value)
+
+    return rma_transition(
+        rma=rma,
+        action="quote",
+        actor=actor,
+        source=source,
+        apply=apply,
+        customer_message=(
+            f"Your device is outside its warranty. We can repair it for {value}. "
+            "Please tell us whether you would like us to go ahead, or have it returned unrepaired."
+        ),
+    )
+
+
+def _require_pending_quote(locked: RMA) -> None:
+    if locked.quote_status != RMA.QuoteStatus.PENDING:
+        raise TransitionRefused(f"{locked.number} has no quote waiting for an answer.", code="no_pending_quote")
+
+
+def rma_accept_quote(*, rma: RMA, actor: Actor, source: str) -> RMA:
+    def apply(locked: RMA, change: Change) -> None:
+        _require_pending_quote(locked)
+        change.set(
+            locked,
+            quote_status=RMA.QuoteStatus.ACCEPTED,
+            coverage=RMA.Coverage.PAID,
+            coverage_reason=f"Paid repair: quote of {locked.quote_amount} accepted.",
+        )
+
+    return rma_transition(rma=rma, action="accept_quote", actor=actor, source=source, apply=apply)
+
+
+def rma_decline_quote(*, rma: RMA, actor: Actor, source: str) -> RMA:
+    def apply(locked: RMA, change: Change) -> None:
+        _require_pending_quote(locked)
+        # The customer has answered; what is due now is the unit's return.
+        change.set(
+            locked,
+            quote_status=RMA.QuoteStatus.DECLINED,
+            due_at=status_deadline(S.REPLACING, timezone.now()),
+        )
+
+    return rma_transition(rma=rma, action="decline_quote", actor=actor, source=source, apply=apply)
+
+
+def _require_cover(locked: RMA, *allowed: str) -> None:
+    if locked.coverage not in allowed:
+        raise TransitionRefused(
+            f"{locked.number} is not covered ({locked.coverage_reason or 'no cover'}): "
+            "quote a paid repair, or grant goodwill if it is eligible.",
+            code="not_covered",
+        )
+
+
+def rma_repair(*, rma: RMA, actor: Actor, source: str) -> RMA:
+    def apply(locked: RMA, change: Change) -> None:
+        _require_cover(locked, RMA.Coverage.WARRANTY)
+
+    return rma_transition(rma=rma, action="repair", actor=actor, source=source, apply=apply)
+
+
+def rma_replace(*, rma: RMA, actor: Actor, source: str, replacement_serial: str) -> RMA:
+    def apply(locked: RMA, change: Change) -> None:
+        _require_cover(locked, RMA.Coverage.WARRANTY, RMA.Coverage.PAID)
+        replacement = replacement_device_take(failed=locked.device, serial_number=replacement_serial)
+        change.set(locked, replacement_device=replacement)
+        change.data["replacement_serial"] = replacement.serial_number
+
+    return rma_transition(rma=rma, action="replace", actor=actor, source=source, apply=apply)
+
+
+def rma_ship(*, rma: RMA, actor: Actor, source: str, tracking_number: str) -> RMA:
+    """Ship a unit back: the repaired or unrepaired unit, or the replacement."""
+    tracking = tracking_number.strip()
+    if not tracking:
+        raise InvalidInput("Shipping needs a tracking number.", code="tracking_required", field="tracking_number")
+
+    def apply(locked: RMA, change: Change) -> None:
+        now = timezone.now()
+        if locked.replacement_device_id is not None:
+            device_put_in_service(
+                device=locked.replacement_device, owner=locked.customer, shipped_on=timezone.localdate(now)
+            )
+            what = f"Your replacement device ({locked.replacement_device.serial_number}) is on its way"
+        elif locked.disposition == D.RETAINED_FOR_RCA:
+            raise TransitionRefused(
+                f"The unit of {locked.number} is retained for root-cause analysis and can never be shipped back.",
+                code="unit_retained",
+            )
+        elif locked.disposition != D.IN_REPAIR_CENTRE:
+            raise TransitionRefused(
+                f"The unit of {locked.number} is not in the repair centre ({locked.get_disposition_display()}).",
+                code="unit_not_in_custody",
+            )
+        else:
+            custody_move(rma=locked, change=change, to=D.RETURNED_TO_CUSTOMER, actor=actor, source=source)
+            what = "Your device is on its way back to you"
+        change.set(locked, outbound_tracking=tracking, shipped_at=now)
+        change.customer_message = f"{what}. Tracking number: {tracking}."
+        change.data["tracking_number"] = tracking
+
+    return rma_transition(rma=rma, action="ship", actor=actor, source=source, apply=apply)
+
+
+def _default_resolution(locked: RMA) -> str:
+    if locked.replacement_device_id is not None:
+        return RMA.Resolution.REPLACED
+    if locked.quote_status == RMA.QuoteStatus.DECLINED:
+        return RMA.Resolution.RETURNED_UNREPAIRED
+    if locked.events.filter(to_status=S.REPAIRING).exists():
+        return RMA.Resolution.REPAIRED
+    return ""
+
+
+def rma_close(*, rma: RMA, actor: Actor, source: str, resolution: str = "") -> RMA:
+    """Close a return with its resolution (inferred from what happened when not given)."""
+    if resolution and resolution not in RMA.Resolution.values:
+        raise InvalidInput(
+            f"Unknown resolution “{resolution}”; expected one of {', '.join(RMA.Resolution.values)}.",
+            code="invalid_resolution",
+            field="resolution",
+        )
+
+    def apply(locked: RMA, change: Change) -> None:
+        chosen = resolution or _default_resolution(locked)
+        if not chosen:
+            raise InvalidInput("Closing needs a resolution.", code="resolution_required", field="resolution")
+        if chosen == RMA.Resolution.REPLACED and locked.replacement_device_id is None:
+            raise TransitionRefused("No replacement unit was recorded on this return.", code="no_replacement")
+        if chosen == RMA.Resolution.REPAIRED and not locked.events.filter(to_status=S.REPAIRING).exists():
+            raise TransitionRefused("This return was never repaired.", code="not_repaired")
+        if (
+            locked.status != S.SHIPPED
+            and locked.disposition == D.IN_REPAIR_CENTRE
+            and chosen
+            in (
+                RMA.Resolution.REPAIRED,
+                RMA.Resolution.RETURNED_UNREPAIRED,
+            )
+        ):
+            raise TransitionRefused(
+                "The customer's unit is still here: ship it back before closing.", code="unit_not_shipped"
+            )
+        change.set(locked, resolution=chosen, due_at=None)
+        change.data["resolution"] = chosen
+
+    return rma_transition(rma=rma, action="close", actor=actor, source=source, apply=apply)
+
+
+def rma_retain_unit(*, rma: RMA, actor: Actor, source: str, note: str = "") -> RMA:
+    """Keep the failed unit for root-cause analysis (it will not go back to the customer)."""
+
+    def apply(locked: RMA, change: Change) -> None:
+        if locked.disposition == D.RETAINED_FOR_RCA:
+            raise TransitionRefused(f"The unit of {locked.number} is already retained.", code="already_retained")
+        if locked.disposition != D.IN_REPAIR_CENTRE:
+            raise TransitionRefused(
+                f"The unit of {locked.number} is not in the repair centre ({locked.get_disposition_display()}).",
+                code="unit_not_in_custody",
+            )
+        if locked.status == S.REPAIRING:
+            raise TransitionRefused(
+                "The unit is being repaired for the customer; it cannot be retained.", code="unit_owed_to_customer"
+            )
+        custody_move(rma=locked, change=change, to=D.RETAINED_FOR_RCA, actor=actor, source=source, note=note)
+
+    return rma_transition(rma=rma, action="retain_unit", actor=actor, source=source, apply=apply, internal_note=note)
+
+
+def rma_dispose_unit(
+    *, rma: RMA, actor: Actor, source: str, disposition: str, analysis_closed: bool, note: str = ""
+) -> RMA:
+    """Scrap the failed unit or put it into refurbishment stock.
+
+    A unit retained for root-cause analysis can be scrapped only once its analysis is closed, and is
+    never refurbished.
+    """
+    if disposition not in (D.SCRAPPED, D.REFURBISHED_STOCK):
+        raise InvalidInput("A unit can be scrapped or refurbished.", code="invalid_disposition", field="disposition")
+
+    def apply(locked: RMA, change: Change) -> None:
+        if locked.disposition == D.RETAINED_FOR_RCA:
+            if disposition != D.SCRAPPED:
+                raise TransitionRefused("A unit kept for analysis is never refurbished.", code="unit_retained")
+            if not analysis_closed:
+                raise TransitionRefused(
+                    f"The unit of {locked.number} is still under root-cause analysis: close the case first.",
+                    code="analysis_open",
+                )
+        elif locked.disposition != D.IN_REPAIR_CENTRE:
+            raise TransitionRefused(
+                f"The unit of {locked.number} is not in the repair centre ({locked.get_disposition_display()}).",
+                code="unit_not_in_custody",
+            )
+        elif locked.replacement_device_id is None and locked.resolution != RMA.Resolution.REFUNDED:
+            raise TransitionRefused(
+                "The customer's own unit is owed back to them: replace or refund it before disposing of it.",
+                code="unit_owed_to_customer",
+            )
+        custody_move(rma=locked, change=change, to=disposition, actor=actor, source=source, note=note)
+
+    return rma_transition(rma=rma, action="dispose_unit", actor=actor, source=source, apply=apply, internal_note=note)
+
+
+def rma_add_note(*, rma: RMA, actor: Actor, source: str, note: str = "", customer_message: str = "") -> RMA:
+    if not note.strip() and not customer_message.strip():
+        raise InvalidInput("Write a note or a message.", code="note_required", field="note")
+    return rma_transition(
+        rma=rma,
+        action="note",
+        actor=actor,
+        source=source,
+        internal_note=note.strip(),
+        customer_message=customer_message.strip(),
+    )
+
+
+def rma_expire_stale_authorizations(*, now=None) -> list[RMA]:
+    """Cancel authorized returns whose unit never arrived."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.RMA_AUTHORIZATION_EXPIRY_DAYS)
+    expired = []
+    for rma in RMA.objects.filter(status=S.AUTHORIZED, status_changed_at__lt=cutoff).only("pk"):
+        try:
+            expired.append(
+                rma_transition(
+                    rma=rma,
+                    action="cancel",
+                    actor=None,
+                    source=Source.TASK,
+                    customer_message=(
+                        "We did not receive your device within "
+                        f"{settings.RMA_AUTHORIZATION_EXPIRY_DAYS} days, so this return has been closed. "
+                        "If your device still needs attention, just start a new return."
+                    ),
+                    internal_note="Authorization expired.",
+                )
+            )
+        except TransitionRefused:
+            continue  # moved on meanwhile
+    return expired

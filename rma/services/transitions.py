@@ -1,0 +1,188 @@
+"""The one door for RMA status: ``rma_transition`` locks, checks, changes, records and defers effects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from rma import lifecycle, service_levels
+from rma.exceptions import ActionNotPermitted, TransitionRefused
+from rma.models import RMA, CustodyChange, RMAEvent
+from rma.notifications import event_notify_on_commit
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+HOLDERS = {
+    RMA.Disposition.WITH_CUSTOMER: "Customer",
+    RMA.Disposition.IN_REPAIR_CENTRE: "Repair centre",
+    RMA.Disposition.RETURNED_TO_CUSTOMER: "Customer",
+    RMA.Disposition.RETAINED_FOR_RCA: "Engineering (root-cause analysis)",
+    RMA.Disposition.SCRAPPED: "Scrapped",
+    RMA.Disposition.REFURBISHED_STOCK: "Refurbishment stock",
+}
+
+
+@dataclass
+class Change:
+    """What an action's ``apply`` step changed, and what the timeline should say about it."""
+
+    fields: set[str] = field(default_factory=set)
+    customer_message: str = ""
+    internal_note: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def set(self, rma: RMA, **values: Any) -> None:
+        for name, value in values.items():
+            setattr(rma, name, value)
+            self.fields.add(name)
+
+
+def staff_actor(actor: Actor) -> AbstractBaseUser | None:
+    """The user to record on a row: None for anonymous customers, tasks and imports."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    return actor  # type: ignore[return-value]
+
+
+def check_permission(action: lifecycle.Action, actor: Actor, source: str) -> None:
+    user = staff_actor(actor)
+    if user is None:
+        if source not in action.anonymous_sources:
+            raise ActionNotPermitted(f"“{action.label}” needs a signed-in member of staff.")
+        return
+    if not user.has_perm(action.permission):  # type: ignore[attr-defined]
+        raise ActionNotPermitted(f"You do not have permission to {action.label.lower()}.")
+
+
+def actor_may(actor: Actor, action_name: str) -> bool:
+    user = staff_actor(actor)
+    return user is not None and user.has_perm(lifecycle.ACTIONS[action_name].permission)  # type: ignore[attr-defined]
+
+
+def record_event(
+    *,
+    rma: RMA,
+    action: str,
+    actor: Actor,
+    source: str,
+    from_status: str = "",
+    to_status: str = "",
+    customer_message: str = "",
+    internal_note: str = "",
+    data: dict[str, Any] | None = None,
+) -> RMAEvent:
+    """Append a row to the RMA's timeline; a customer-visible message is delivered after commit."""
+    event = RMAEvent.objects.create(
+        rma=rma,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor=staff_actor(actor),
+        source=source,
+        customer_message=customer_message,
+        internal_note=internal_note,
+        data=data or {},
+    )
+    if customer_message and rma.customer_id:
+        event_notify_on_commit(event)
+    return event
+
+
+def custody_move(
+    *, rma: RMA, change: Change, to: str, actor: Actor, source: str, note: str = ""
+) -> CustodyChange | None:
+    """Move the failed unit to ``to`` and record who holds it now."""
+    if rma.disposition == to:
+        return None
+    record = CustodyChange.objects.create(
+        rma=rma,
+        device_id=rma.device_id,
+        from_disposition=rma.disposition,
+        to_disposition=to,
+        holder=HOLDERS.get(to, ""),
+        actor=staff_actor(actor),
+        source=source,
+        note=note,
+    )
+    change.set(rma, disposition=to)
+    change.data.setdefault("custody", []).append({"from": record.from_disposition, "to": to})
+    return record
+
+
+def rma_lock(rma: RMA | int) -> RMA:
+    """The RMA's row, locked until the end of the transaction."""
+    pk = rma.pk if isinstance(rma, RMA) else rma
+    return (
+        RMA.objects.select_for_update(of=("self",))
+        .select_related("device__product_model", "customer", "replacement_device")
+        .get(pk=pk)
+    )
+
+
+@transaction.atomic
+def rma_transition(
+    *,
+    rma: RMA | int,
+    action: str,
+    actor: Actor,
+    source: str,
+    apply: Callable[[RMA, Change], None] | None = None,
+    customer_message: str | None = None,
+    internal_note: str = "",
+    data: dict[str, Any] | None = None,
+) -> RMA:
+    """Apply ``action`` to the RMA: the only function that changes an RMA's status.
+
+    Locks the row, checks the actor's permission and the status table, runs the action's own
+    checks and changes (``apply``, which raises a DomainError to refuse), saves the changed fields,
+    appends the timeline event and queues the customer notification for after the commit.
+    """
+    spec = lifecycle.ACTIONS[action]
+    check_permission(spec, actor, source)
+    locked = rma_lock(rma)
+    from_status = locked.status
+    if not lifecycle.action_allowed_from(spec, from_status):
+        raise TransitionRefused(
+            f"{locked.number} is {locked.get_status_display().lower()}: it cannot be moved by “{spec.label}”.",
+            code="transition_not_allowed",
+        )
+    change = Change(
+        customer_message=spec.customer_message if customer_message is None else customer_message,
+        internal_note=internal_note,
+        data=dict(data or {}),
+    )
+    if apply is not None:
+        apply(locked, change)
+
+    now = timezone.now()
+    if spec.to_status and spec.to_status != from_status:
+        change.set(locked, status=spec.to_status, status_changed_at=now, due_at=status_deadline(spec.to_status, now))
+        if spec.to_status in lifecycle.FINAL_STATUSES:
+            change.set(locked, closed_at=now)
+    change.set(locked, updated_at=now)
+    locked.save(update_fields=sorted(change.fields))
+    record_event(
+        rma=locked,
+        action=action,
+        actor=actor,
+        source=source,
+        from_status=from_status,
+        to_status=locked.status if spec.to_status else "",
+        customer_message=change.customer_message,
+        internal_note=change.internal_note,
+        data=change.data,
+    )
+    return locked
+
+
+def status_deadline(status: str, start):
+    if status in lifecycle.FINAL_STATUSES:
+        return None
+    return service_levels.deadline(start, settings.RMA_SERVICE_LEVELS.get(status))

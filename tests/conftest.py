@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.apps import apps as django_apps
+from django.db import connection
+
+from diagnostics import services as diagnostics_services
+from diagnostics.roles import roles_sync
+from rma import services
+from rma.models import RMA, Source
+from tests.factories import ComponentFactory, CustomerFactory, DeviceFactory, ProductModelFactory, UserFactory
+
+S = RMA.Status
+
+
+def pytest_collection_modifyitems(config, items):
+    if connection.vendor != "postgresql":
+        skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def roles(db):
+    """The role groups (transactional tests flush the ones the data migration made)."""
+    roles_sync(django_apps)
+
+
+@pytest.fixture
+def technician(roles):
+    return UserFactory(username="tech", role="technician")
+
+
+@pytest.fixture
+def supervisor(roles):
+    return UserFactory(username="super", role="supervisor")
+
+
+@pytest.fixture
+def engineer(roles):
+    return UserFactory(username="eng", role="engineer")
+
+
+@pytest.fixture
+def today():
+    return dt.date.today()
+
+
+@pytest.fixture
+def in_warranty_device(db, today):
+    return DeviceFactory(
+        serial_number="SN-IN-WARRANTY",
+        product_model=ProductModelFactory(sku="PHN-1", warranty_months=12, goodwill_window_months=6),
+        shipped_on=today - dt.timedelta(days=100),
+    )
+
+
+@pytest.fixture
+def out_of_warranty_device(db, today):
+    """Warranty ended about two months ago: inside the six-month goodwill window."""
+    return DeviceFactory(
+        serial_number="SN-OUT-OF-WARRANTY",
+        product_model=ProductModelFactory(sku="PHN-1", warranty_months=12, goodwill_window_months=6),
+        shipped_on=today - dt.timedelta(days=365 + 60),
+    )
+
+
+@pytest.fixture
+def battery(db):
+    return ComponentFactory(code="battery", name="Battery")
+
+
+class Flow:
+    """Drives an RMA through the services, the way staff would."""
+
+    def __init__(self, technician, supervisor):
+        self.technician = technician
+        self.supervisor = supervisor
+
+    def create(self, device, email="owner@example.com"):
+        return services.rma_create(
+            serial_number=device.serial_number,
+            customer_email=email,
+            customer_name="Owner",
+            fault_description="It stopped working.",
+            actor=None,
+            source=Source.PAGE,
+        )
+
+    def to(self, rma, status, *, component=None, outcome="cause_unknown", pattern=None):
+        """Move ``rma`` along the usual path until it reaches ``status``."""
+        t = self.technician
+        kw = {"actor": t, "source": Source.ADMIN}
+        if status == rma.status:
+            return rma
+        if rma.status == S.SUBMITTED:
+            rma = services.rma_authorize(rma=rma, **kw)
+        if status == S.AUTHORIZED:
+            return rma
+        rma = services.rma_receive(rma=rma, **kw)
+        if status == S.RECEIVED:
+            return rma
+        rma = services.rma_start_diagnosis(rma=rma, **kw)
+        if component is not None:
+            diagnostics_services.diagnosis_record(
+                rma=rma, component=component, outcome=outcome, pattern=pattern, symptoms="dead", **kw
+            )
+            rma.refresh_from_db()
+        if status == S.DIAGNOSING:
+            return rma
+        if status == S.AWAITING_CUSTOMER:
+            return services.rma_quote(rma=rma, amount="79.00", **kw)
+        if status == S.REPAIRING:
+            return services.rma_repair(rma=rma, **kw)
+        if status == S.REPLACING:
+            return services.rma_replace(rma=rma, replacement_serial=f"R-{rma.number}", **kw)
+        rma = services.rma_repair(rma=rma, **kw)
+        rma = services.rma_ship(rma=rma, tracking_number="TRACK-1", **kw)
+        if status == S.SHIPPED:
+            return rma
+        return services.rma_close(rma=rma, **kw)
+
+
+@pytest.fixture
+def flow(technician, supervisor):
+    return Flow(technician, supervisor)
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory(email="owner@example.com", name="Owner")
