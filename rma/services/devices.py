@@ -64,6 +64,22 @@ def device_get(serial_number: str) -> Device:
         raise NotFound(f"No device has serial {serial}.", code="unknown_serial") from None
 
 
+WARRANTY_FIELDS = {"shipped_on", "purchased_on", "product_model", "warranty_extension_months"}
+
+
+def device_update(*, device: Device, fields: list[str] | set[str]) -> Device:
+    """Save staff edits of ``fields`` on ``device``, keeping the serial normalised and the warranty end right."""
+    changed = set(fields)
+    if "serial_number" in changed:
+        device.serial_number = normalise_serial(device.serial_number)
+    if changed & WARRANTY_FIELDS:
+        device.warranty_ends_on = device_warranty_end(device)
+        changed.add("warranty_ends_on")
+    device.updated_at = timezone.now()
+    device.save(update_fields=sorted(changed | {"updated_at"}))
+    return device
+
+
 def device_put_in_service(*, device: Device, owner: Customer | None, shipped_on: date) -> Device:
     """A unit leaves stock for a customer: its own warranty starts on its ship date."""
     device.shipped_on = shipped_on
