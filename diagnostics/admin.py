@@ -22,16 +22,22 @@ DIAGNOSTICS_ADMIN_ACTIONS = [
         "grant_goodwill",
         diagnostics_forms.GoodwillForm,
         lambda rma, user, data: services.goodwill_grant(rma=rma, actor=user, source=Source.ADMIN, **data),
+        offer=lambda rma: rma.coverage == RMA.Coverage.NONE,
     ),
     AdminAction(
         "retain_unit",
         diagnostics_forms.RetainForm,
         lambda rma, user, data: services.unit_retain(rma=rma, actor=user, source=Source.ADMIN, **data),
+        offer=lambda rma: rma.disposition == RMA.Disposition.IN_REPAIR_CENTRE and rma.status != RMA.Status.REPAIRING,
     ),
     AdminAction(
         "dispose_unit",
         diagnostics_forms.DisposeForm,
         lambda rma, user, data: services.unit_dispose(rma=rma, actor=user, source=Source.ADMIN, **data),
+        offer=lambda rma: (
+            rma.disposition == RMA.Disposition.RETAINED_FOR_RCA
+            or (rma.disposition == RMA.Disposition.IN_REPAIR_CENTRE and rma.replacement_device_id is not None)
+        ),
     ),
 ]
 

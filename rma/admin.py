@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from rma import forms as rma_forms
 from rma import lifecycle, selectors, services
@@ -32,6 +32,8 @@ class AdminAction:
     form: type[forms.Form]
     perform: Callable[[RMA, Any, dict], RMA]
     style: str = "default"  # "default" or "danger"
+    # Whether the button is worth showing for this RMA; the service still decides.
+    offer: Callable[[RMA], bool] = lambda rma: True
 
     @property
     def spec(self) -> lifecycle.Action:
@@ -74,31 +76,37 @@ RMA_ADMIN_ACTIONS: list[AdminAction] = [
         "quote",
         rma_forms.QuoteForm,
         lambda rma, user, data: services.rma_quote(rma=rma, **_admin(actor=user, **data)),
+        offer=lambda rma: rma.coverage == RMA.Coverage.NONE,
     ),
     AdminAction(
         "accept_quote",
         rma_forms.ConfirmForm,
         lambda rma, user, data: services.rma_accept_quote(rma=rma, **_admin(actor=user)),
+        offer=lambda rma: rma.quote_status == RMA.QuoteStatus.PENDING,
     ),
     AdminAction(
         "decline_quote",
         rma_forms.ConfirmForm,
         lambda rma, user, data: services.rma_decline_quote(rma=rma, **_admin(actor=user)),
+        offer=lambda rma: rma.quote_status == RMA.QuoteStatus.PENDING,
     ),
     AdminAction(
         "repair",
         rma_forms.ConfirmForm,
         lambda rma, user, data: services.rma_repair(rma=rma, **_admin(actor=user)),
+        offer=lambda rma: rma.coverage == RMA.Coverage.WARRANTY,
     ),
     AdminAction(
         "replace",
         rma_forms.ReplaceForm,
         lambda rma, user, data: services.rma_replace(rma=rma, **_admin(actor=user, **data)),
+        offer=lambda rma: rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PAID),
     ),
     AdminAction(
         "ship",
         rma_forms.ShipForm,
         lambda rma, user, data: services.rma_ship(rma=rma, **_admin(actor=user, **data)),
+        offer=lambda rma: rma.disposition != RMA.Disposition.RETAINED_FOR_RCA or rma.replacement_device_id is not None,
     ),
     AdminAction(
         "close",
@@ -178,10 +186,9 @@ class RMAAdmin(admin.ModelAdmin):
         "status",
         "coverage",
         "serial",
-        "model",
+        "product_model_sku",
         "customer_email",
-        "repeat",
-        "overdue",
+        "flags",
         "due_at",
         "created_at",
     ]
@@ -248,20 +255,21 @@ class RMAAdmin(admin.ModelAdmin):
         return rma.device.serial_number
 
     @admin.display(description="model", ordering="device__product_model__sku")
-    def model(self, rma: RMA) -> str:
+    def product_model_sku(self, rma: RMA) -> str:
         return rma.device.product_model.sku
 
     @admin.display(description="customer", ordering="customer__email")
     def customer_email(self, rma: RMA) -> str:
         return rma.customer.email if rma.customer else "—"
 
-    @admin.display(description="repeat", boolean=True)
-    def repeat(self, rma: RMA) -> bool:
-        return rma.is_repeat
-
-    @admin.display(description="overdue", boolean=True)
-    def overdue(self, rma: RMA) -> bool:
-        return rma.is_overdue
+    @admin.display(description="flags")
+    def flags(self, rma: RMA) -> str:
+        labels = []
+        if rma.is_overdue:
+            labels.append(("#b00020", "overdue"))
+        if rma.is_repeat:
+            labels.append(("#8a5a00", "repeat"))
+        return format_html_join(" ", '<strong style="color:{}">{}</strong>', labels)
 
     # Change page --------------------------------------------------------------------------------
 
@@ -348,6 +356,7 @@ class RMAAdmin(admin.ModelAdmin):
         extra_context = extra_context or {}
         rma = self.get_object(request, object_id)
         if rma is not None:
+            extra_context["title"] = f"{rma.number} · {rma.get_status_display()}"
             extra_context["lifecycle_buttons"] = self.lifecycle_buttons(request, rma)
             extra_context["side_panels"] = self.side_panels(request, rma)
         extra_context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
