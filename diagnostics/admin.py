@@ -45,7 +45,16 @@ DIAGNOSTICS_ADMIN_ACTIONS = [
 class DiagnosisInline(ReadOnlyInline):
     model = Diagnosis
     fields = ["created_at", "component", "outcome", "pattern", "pattern_match", "symptoms", "findings", "technician"]
-    readonly_fields = fields
+    readonly_fields = [
+        "created_at",
+        "component",
+        "outcome",
+        "pattern",
+        "pattern_match",
+        "symptoms",
+        "findings",
+        "technician",
+    ]
     verbose_name_plural = "diagnoses"
 
     def get_queryset(self, request):

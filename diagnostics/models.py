@@ -146,7 +146,7 @@ class DiagnosisAttachment(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return self.original_name or self.file.name
+        return self.original_name or self.file.name or ""
 
 
 class CaseStatus(models.TextChoices):

@@ -14,7 +14,7 @@ from rma.exceptions import InvalidInput, TransitionRefused
 from rma.models import RMA
 from rma.services.transitions import Actor, staff_actor
 
-OUTCOME_MESSAGES = {
+OUTCOME_MESSAGES: dict[str, str] = {
     Diagnosis.Outcome.CONFIRMED: "Our technician has found the fault: the {component} failed.",
     Diagnosis.Outcome.CAUSE_UNKNOWN: "Our technician has found that the {component} failed; we are looking into why.",
     Diagnosis.Outcome.NO_FAULT_FOUND: (
@@ -76,11 +76,12 @@ def diagnosis_record(
         rma = rma_services.rma_start_diagnosis(rma=rma, actor=actor, source=source)
 
     repeat = None
-    if rma.is_repeat and rma.repeat_of_id:
-        earlier = previous_failure(rma.repeat_of_id)
+    previous = rma.repeat_of if rma.is_repeat else None
+    if previous is not None:
+        earlier = previous_failure(previous.pk)
         repeat = policy.repeat_decide(
             reported_on=rma.reported_on,
-            previous_shipped_on=timezone.localdate(rma.repeat_of.shipped_at) if rma.repeat_of.shipped_at else None,
+            previous_shipped_on=timezone.localdate(previous.shipped_at) if previous.shipped_at else None,
             window_days=settings.REPEAT_FAILURE_DAYS,
             previous_component=earlier.component.code if earlier else None,
             current_component=component.code,

@@ -156,7 +156,7 @@ class RMAEventInline(ReadOnlyInline):
     verbose_name = "timeline entry"
     verbose_name_plural = "timeline"
     fields = ["created_at", "action", "status_change", "actor", "source", "customer_message", "internal_note"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "action", "status_change", "actor", "source", "customer_message", "internal_note"]
     ordering = ["created_at", "id"]
 
     def get_queryset(self, request):
@@ -173,7 +173,7 @@ class CustodyChangeInline(ReadOnlyInline):
     model = CustodyChange
     verbose_name_plural = "custody of the failed unit"
     fields = ["created_at", "from_disposition", "to_disposition", "holder", "actor", "note"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "from_disposition", "to_disposition", "holder", "actor", "note"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -426,7 +426,7 @@ class DeviceRMAInline(ReadOnlyInline):
     model = RMA
     fk_name = "device"
     fields = ["number_link", "status", "coverage", "reported_on", "resolution", "is_repeat"]
-    readonly_fields = fields
+    readonly_fields = ["number_link", "status", "coverage", "reported_on", "resolution", "is_repeat"]
     verbose_name_plural = "returns of this unit"
     ordering = ["-created_at"]
 

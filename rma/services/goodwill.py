@@ -117,10 +117,13 @@ def goodwill_grant(
             coverage_reason=f"Goodwill replacement: {decision.reason}",
             replacement_device=replacement,
         )
+        approver = staff_actor(actor)
+        if locked.customer is None or approver is None:
+            raise GoodwillNotAllowed("A goodwill grant needs a customer and an approver.", code="goodwill_not_allowed")
         GoodwillGrant.objects.create(
             rma=locked,
-            customer_id=locked.customer_id,
-            approved_by=staff_actor(actor),
+            customer=locked.customer,
+            approved_by=approver,
             reason=reason.strip(),
             eligibility_reason=decision.reason,
             replacement_device=replacement,

@@ -313,11 +313,10 @@ def rma_ship(*, rma: RMA, actor: Actor, source: str, tracking_number: str) -> RM
 
     def apply(locked: RMA, change: Change) -> None:
         now = timezone.now()
-        if locked.replacement_device_id is not None:
-            device_put_in_service(
-                device=locked.replacement_device, owner=locked.customer, shipped_on=timezone.localdate(now)
-            )
-            what = f"Your replacement device ({locked.replacement_device.serial_number}) is on its way"
+        replacement = locked.replacement_device
+        if replacement is not None:
+            device_put_in_service(device=replacement, owner=locked.customer, shipped_on=timezone.localdate(now))
+            what = f"Your replacement device ({replacement.serial_number}) is on its way"
         elif locked.disposition == D.RETAINED_FOR_RCA:
             raise TransitionRefused(
                 f"The unit of {locked.number} is retained for root-cause analysis and can never be shipped back.",

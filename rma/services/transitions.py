@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,9 +16,9 @@ from rma.exceptions import ActionNotPermitted, TransitionRefused
 from rma.models import RMA, CustodyChange, RMAEvent
 from rma.notifications import event_notify_on_commit
 
-Actor = AbstractBaseUser | AnonymousUser | None
+Actor = User | AnonymousUser | None
 
-HOLDERS = {
+HOLDERS: dict[str, str] = {
     RMA.Disposition.WITH_CUSTOMER: "Customer",
     RMA.Disposition.IN_REPAIR_CENTRE: "Repair centre",
     RMA.Disposition.RETURNED_TO_CUSTOMER: "Customer",
@@ -44,11 +43,11 @@ class Change:
             self.fields.add(name)
 
 
-def staff_actor(actor: Actor) -> AbstractBaseUser | None:
+def staff_actor(actor: Actor) -> User | None:
     """The user to record on a row: None for anonymous customers, tasks and imports."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
+    if actor is None or isinstance(actor, AnonymousUser) or not actor.is_authenticated:
         return None
-    return actor  # type: ignore[return-value]
+    return actor
 
 
 def check_permission(action: lifecycle.Action, actor: Actor, source: str) -> None:
@@ -57,13 +56,13 @@ def check_permission(action: lifecycle.Action, actor: Actor, source: str) -> Non
         if source not in action.anonymous_sources:
             raise ActionNotPermitted(f"“{action.label}” needs a signed-in member of staff.")
         return
-    if not user.has_perm(action.permission):  # type: ignore[attr-defined]
+    if not user.has_perm(action.permission):
         raise ActionNotPermitted(f"You do not have permission to {action.label.lower()}.")
 
 
 def actor_may(actor: Actor, action_name: str) -> bool:
     user = staff_actor(actor)
-    return user is not None and user.has_perm(lifecycle.ACTIONS[action_name].permission)  # type: ignore[attr-defined]
+    return user is not None and user.has_perm(lifecycle.ACTIONS[action_name].permission)
 
 
 def record_event(
