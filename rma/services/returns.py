@@ -372,6 +372,7 @@ def rma_close(*, rma: RMA, actor: Actor, source: str, resolution: str = "") -> R
             in (
                 RMA.Resolution.REPAIRED,
                 RMA.Resolution.RETURNED_UNREPAIRED,
+                RMA.Resolution.NO_FAULT_FOUND,
             )
         ):
             raise TransitionRefused(
