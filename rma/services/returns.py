@@ -42,7 +42,7 @@ def rma_coverage_decide(*, device: Device, reported_on: date) -> tuple[policy.Co
     previous = _previous_shipped_rma(device)
     repeat = policy.repeat_decide(
         reported_on=reported_on,
-        previous_shipped_on=previous.shipped_at.date() if previous and previous.shipped_at else None,
+        previous_shipped_on=timezone.localdate(previous.shipped_at) if previous and previous.shipped_at else None,
         window_days=settings.REPEAT_FAILURE_DAYS,
     )
     if repeat:
