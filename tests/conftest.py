@@ -183,17 +183,19 @@ def build(flow, make_device, battery, supervisor):
     repair quote) is built on an out-of-warranty unit, every other status on one in warranty.
     """
 
-    def make(status, *, in_warranty=None, device=None, diagnosed=True):
+    def make(
+        status, *, in_warranty=None, device=None, diagnosed=True, outcome="cause_unknown", pattern=None, email=None
+    ):
         if in_warranty is None:
             in_warranty = status != S.AWAITING_CUSTOMER
         device = device or make_device(in_warranty=in_warranty)
-        rma = flow.create(device)
+        rma = flow.create(device, **({"email": email} if email else {}))
         if status == S.REJECTED:
             return services.rma_reject(
                 rma=rma, actor=supervisor, source=Source.ADMIN, reason="This is not one of our products."
             )
         if status == S.CANCELLED:
             return services.rma_cancel(rma=rma, actor=None, source=Source.PAGE)
-        return flow.to(rma, status, component=battery if diagnosed else None)
+        return flow.to(rma, status, component=battery if diagnosed else None, outcome=outcome, pattern=pattern)
 
     return make
