@@ -15,7 +15,7 @@ from rma import lifecycle, services
 from rma.exceptions import InvalidInput, TransitionRefused
 from rma.models import RMA, CustodyChange, RMAEvent, Source
 from rma.selectors import rma_overdue, rma_timeline
-from tests.helpers import last_event, next_weekday, reload
+from tests.helpers import last_event, next_weekday, perform, reload
 
 pytestmark = pytest.mark.django_db
 
@@ -90,37 +90,7 @@ class Actions:
 
     def perform(self, action: str, rma: RMA, *, resolution: str = "") -> RMA:
         actor, source = self.actor_for(action)
-        kw = {"rma": rma, "actor": actor, "source": source}
-        match action:
-            case "authorize":
-                return services.rma_authorize(**kw)
-            case "reject":
-                return services.rma_reject(**kw, reason="This is not one of our products.")
-            case "cancel":
-                return services.rma_cancel(**kw, reason="Customer changed their mind.")
-            case "receive":
-                return services.rma_receive(**kw)
-            case "start_diagnosis":
-                return services.rma_start_diagnosis(**kw)
-            case "quote":
-                return services.rma_quote(**kw, amount="79.00")
-            case "accept_quote":
-                return services.rma_accept_quote(**kw)
-            case "decline_quote":
-                return services.rma_decline_quote(**kw)
-            case "repair":
-                return services.rma_repair(**kw)
-            case "replace":
-                return services.rma_replace(**kw, replacement_serial=f"REPL-{rma.pk}")
-            case "grant_goodwill":
-                return diagnostics_services.goodwill_grant(
-                    **kw, reason="Unknown failure, worth analysing.", replacement_serial=f"GW-{rma.pk}"
-                )
-            case "ship":
-                return services.rma_ship(**kw, tracking_number="TRK-123")
-            case "close":
-                return services.rma_close(**kw, resolution=resolution)
-        raise AssertionError(f"no way to perform {action}")
+        return perform(action, rma, actor=actor, source=source, resolution=resolution)
 
 
 @pytest.fixture
