@@ -105,6 +105,8 @@ def rma_create(
             if RMA.objects.filter(number=rma.number).exists():
                 continue
             raise
+    else:
+        raise RuntimeError("Could not draw an unused RMA number; is the number generator broken?")
     if device.owner_id is None:
         device.owner = customer
         device.save(update_fields=["owner"])
