@@ -4,11 +4,12 @@ import datetime as dt
 
 import pytest
 from django.apps import apps as django_apps
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone
 
 from diagnostics import services as diagnostics_services
-from diagnostics.roles import roles_sync
+from diagnostics.roles import ROLE_PERMISSIONS, roles_sync
 from rma import services
 from rma.models import RMA, Device, Source
 from tests.factories import ComponentFactory, CustomerFactory, DeviceFactory, ProductModelFactory, UserFactory
@@ -27,7 +28,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def roles(db):
     """The role groups (transactional tests flush the ones the data migration made)."""
-    roles_sync(django_apps)
+    if Group.objects.filter(name__in=ROLE_PERMISSIONS).count() < len(ROLE_PERMISSIONS):
+        roles_sync(django_apps)
 
 
 @pytest.fixture
