@@ -8,8 +8,12 @@ from rma.models import RMA, RMAEvent
 
 
 def next_weekday(weekday: int, *, hour: int = 10) -> dt.datetime:
-    """The next such weekday (Monday is 0) after today, at ``hour`` UTC: a fixed point for dates."""
-    day = dt.date.today() + dt.timedelta(days=1)
+    """Such a weekday (Monday is 0) at ``hour`` UTC, a fixed point for date arithmetic.
+
+    Taken in mid-January of next year: in the future, and weeks away from any change of summer
+    time, so "21 days later" is the same instant whether counted in UTC or on the local clock.
+    """
+    day = dt.date(dt.date.today().year + 1, 1, 10)
     while day.weekday() != weekday:
         day += dt.timedelta(days=1)
     return dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.UTC)

@@ -140,6 +140,32 @@ def test_samples_already_retained_count_against_the_pattern(build, supervisor, f
     assert_refused(second, supervisor, "goodwill_enough_samples", serial="GW-SECOND")
 
 
+def test_a_sample_still_counts_once_it_has_been_analysed_and_scrapped(build, supervisor, technician, engineer, fp12):
+    # given a pattern that wanted one more sample and got it
+    fp12.samples_wanted = 1
+    fp12.save()
+    first = build(S.DIAGNOSING, in_warranty=False, outcome="confirmed", pattern=fp12, email="first@example.com")
+    second = build(S.DIAGNOSING, in_warranty=False, outcome="confirmed", pattern=fp12, email="second@example.com")
+    first = grant(first, supervisor, serial="GW-FIRST")
+    # when engineering has analysed that unit and scrapped it
+    diagnostics_services.rca_case_close(case=first.rca_case, actor=engineer, conclusion="Separator defect.")
+    diagnostics_services.unit_dispose(rma=first, actor=technician, source=Source.ADMIN, disposition=D.SCRAPPED)
+    # then the pattern still has the sample it asked for
+    assert goodwill_suggestion(second).code == "goodwill_enough_samples"
+    assert_refused(second, supervisor, "goodwill_enough_samples", serial="GW-SECOND")
+
+
+def test_a_unit_scrapped_without_analysis_is_not_a_sample(build, technician, fp12):
+    fp12.samples_wanted = 1
+    fp12.save()
+    # a unit of the pattern replaced under warranty and scrapped straight away was never examined
+    replaced = build(S.DIAGNOSING, outcome="confirmed", pattern=fp12, email="first@example.com")
+    replaced = services.rma_replace(rma=replaced, actor=technician, source=Source.ADMIN, replacement_serial="WR-1")
+    diagnostics_services.unit_dispose(rma=replaced, actor=technician, source=Source.ADMIN, disposition=D.SCRAPPED)
+    rma = build(S.DIAGNOSING, in_warranty=False, outcome="confirmed", pattern=fp12, email="second@example.com")
+    assert goodwill_suggestion(rma).reason == "Pattern FP-0012 needs 1 more sample."
+
+
 @pytest.mark.parametrize(
     ("outcome", "code"),
     [("no_fault_found", "goodwill_no_fault_found"), ("customer_damage", "goodwill_customer_damage")],
