@@ -25,9 +25,15 @@ def previous_failure(rma_id: int) -> Diagnosis | None:
 
 
 def pattern_samples_still_wanted(pattern: FailurePattern) -> int:
-    """Samples wanted minus the units already retained for the pattern."""
+    """Samples wanted minus the units already retained for the pattern.
+
+    A unit counts once it has been retained, even after engineering analysed and scrapped it:
+    the custody history says so, not the unit's current disposition.
+    """
     retained = (
-        RMA.objects.filter(diagnoses__pattern=pattern, disposition=RMA.Disposition.RETAINED_FOR_RCA).distinct().count()
+        RMA.objects.filter(diagnoses__pattern=pattern, custody_changes__to_disposition=RMA.Disposition.RETAINED_FOR_RCA)
+        .distinct()
+        .count()
     )
     return max(pattern.samples_wanted - retained, 0)
 

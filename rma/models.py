@@ -261,6 +261,21 @@ class AppendOnlyQuerySet(models.QuerySet):
     def delete(self):
         raise TypeError(f"{self.model.__name__} rows are append-only.")
 
+    def bulk_create(
+        self,
+        objs,
+        batch_size=None,
+        ignore_conflicts=False,
+        update_conflicts=False,
+        update_fields=None,
+        unique_fields=None,
+    ):
+        if update_conflicts:  # an upsert would rewrite the rows it collides with
+            raise TypeError(f"{self.model.__name__} rows are append-only.")
+        return super().bulk_create(
+            objs, batch_size=batch_size, ignore_conflicts=ignore_conflicts, unique_fields=unique_fields
+        )
+
 
 class AppendOnlyModel(models.Model):
     objects = AppendOnlyQuerySet.as_manager()
@@ -269,8 +284,10 @@ class AppendOnlyModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields") is not None:
             raise TypeError(f"{type(self).__name__} rows are append-only.")
+        # Always an INSERT: a new instance given an existing primary key must not overwrite that row.
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -42,11 +42,23 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def period_end(starts_on: date, months: int) -> date:
+    """The last day of a period of ``months`` that starts on ``starts_on`` (counted in).
+
+    The day before the anniversary of the start; when the last month has no such day (a period
+    from 31 January, or from 29 February), the period runs to the end of that month.
+    """
+    anniversary = add_months(starts_on, months)
+    if anniversary.day != starts_on.day:
+        return anniversary  # clamped to the month's last day: the missing day falls after it
+    return anniversary - timedelta(days=1)
+
+
 def warranty_end(*, starts_on: date | None, months: int, extension_months: int = 0) -> date | None:
     """The last day of cover: the day before the anniversary of the start. None while the unit is unsold."""
     if starts_on is None:
         return None
-    return add_months(starts_on, months + extension_months) - timedelta(days=1)
+    return period_end(starts_on, months + extension_months)
 
 
 def warranty_decide(*, reported_on: date, warranty_ends_on: date | None) -> CoverageDecision:
@@ -131,7 +143,8 @@ def goodwill_eligibility(
     """Conditions 1 to 4 of the goodwill policy: whether the unit is eligible, whoever approves."""
     if warranty_ends_on is None or reported_on <= warranty_ends_on:
         return Decision(False, "goodwill_in_warranty", "The unit is in warranty: replace it under warranty instead.")
-    window_ends_on = add_months(warranty_ends_on, goodwill_window_months)
+    # The window is a period of its own, starting the day after the warranty ended.
+    window_ends_on = period_end(warranty_ends_on + timedelta(days=1), goodwill_window_months)
     if reported_on > window_ends_on:
         return Decision(
             False,

@@ -4,12 +4,14 @@ import datetime as dt
 
 import pytest
 from django.apps import apps as django_apps
+from django.contrib.auth.models import Group
 from django.db import connection
+from django.utils import timezone
 
 from diagnostics import services as diagnostics_services
-from diagnostics.roles import roles_sync
+from diagnostics.roles import ROLE_PERMISSIONS, roles_sync
 from rma import services
-from rma.models import RMA, Source
+from rma.models import RMA, Device, Source
 from tests.factories import ComponentFactory, CustomerFactory, DeviceFactory, ProductModelFactory, UserFactory
 
 S = RMA.Status
@@ -26,7 +28,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def roles(db):
     """The role groups (transactional tests flush the ones the data migration made)."""
-    roles_sync(django_apps)
+    if Group.objects.filter(name__in=ROLE_PERMISSIONS).count() < len(ROLE_PERMISSIONS):
+        roles_sync(django_apps)
 
 
 @pytest.fixture
@@ -46,7 +49,8 @@ def engineer(roles):
 
 @pytest.fixture
 def today():
-    return dt.date.today()
+    """Today where the repair centre is (the services date things in its time zone)."""
+    return timezone.localdate()
 
 
 @pytest.fixture
@@ -132,3 +136,68 @@ def flow(technician, supervisor):
 @pytest.fixture
 def customer(db):
     return CustomerFactory(email="owner@example.com", name="Owner")
+
+
+class Clock:
+    """Stands in for ``django.utils.timezone.now`` once set: ``clock.set(moment)``, ``clock.advance(days=1)``."""
+
+    def __init__(self, monkeypatch):
+        self._monkeypatch = monkeypatch
+        self.current: dt.datetime | None = None
+
+    def set(self, moment: dt.datetime) -> dt.datetime:
+        assert timezone.is_aware(moment)
+        self.current = moment
+        self._monkeypatch.setattr(timezone, "now", lambda: self.current)
+        return moment
+
+    def advance(self, **delta) -> dt.datetime:
+        assert self.current is not None, "set the clock first"
+        return self.set(self.current + dt.timedelta(**delta))
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
+def make_device(db, today):
+    """A fresh unit: in warranty (shipped 90 days ago) or about two months out of warranty."""
+
+    def make(*, in_warranty: bool = True, **fields) -> Device:
+        fields.setdefault(
+            "shipped_on", today - dt.timedelta(days=90) if in_warranty else today - dt.timedelta(days=365 + 60)
+        )
+        fields.setdefault(
+            "product_model", ProductModelFactory(sku="PHN-1", warranty_months=12, goodwill_window_months=6)
+        )
+        return DeviceFactory(**fields)
+
+    return make
+
+
+@pytest.fixture
+def build(flow, make_device, battery, supervisor):
+    """An RMA in ``status``, reached through the services the way staff would get it there.
+
+    From diagnosing on it carries a cause-unknown battery diagnosis. ``awaiting_customer`` (a paid
+    repair quote) is built on an out-of-warranty unit, every other status on one in warranty.
+    """
+
+    def make(
+        status, *, in_warranty=None, device=None, diagnosed=True, outcome="cause_unknown", pattern=None, email=None
+    ):
+        if in_warranty is None:
+            in_warranty = status != S.AWAITING_CUSTOMER
+        device = device or make_device(in_warranty=in_warranty)
+        rma = flow.create(device, **({"email": email} if email else {}))
+        if status == S.REJECTED:
+            return services.rma_reject(
+                rma=rma, actor=supervisor, source=Source.ADMIN, reason="This is not one of our products."
+            )
+        if status == S.CANCELLED:
+            return services.rma_cancel(rma=rma, actor=None, source=Source.PAGE)
+        return flow.to(rma, status, component=battery if diagnosed else None, outcome=outcome, pattern=pattern)
+
+    return make

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rma import policy
@@ -52,7 +52,16 @@ def device_create(
         purchased_on=purchased_on,
     )
     device.warranty_ends_on = device_warranty_end(device, product_model)
-    device.save()
+    try:
+        with transaction.atomic():
+            device.save(force_insert=True)
+    except IntegrityError:
+        # Another transaction created the same serial since the check above.
+        if Device.objects.filter(serial_number=serial).exists():
+            raise InvalidInput(
+                f"A device with serial {serial} already exists.", code="serial_exists", field="serial_number"
+            ) from None
+        raise
     return device
 
 
@@ -153,11 +162,20 @@ def replacement_device_take(*, failed: Device, serial_number: str) -> Device:
         )
     device = Device.objects.select_for_update().filter(serial_number=serial).first()
     if device is None:
-        return device_create(
-            serial_number=serial,
-            product_model=failed.product_model,
-            firmware_version=failed.firmware_version,
-        )
+        try:
+            return device_create(
+                serial_number=serial,
+                product_model=failed.product_model,
+                firmware_version=failed.firmware_version,
+            )
+        except InvalidInput as error:
+            if error.code != "serial_exists":
+                raise
+            raise InvalidInput(
+                f"{serial} has just been registered by another return or import: look it up and try again.",
+                code="replacement_not_in_stock",
+                field="replacement_serial",
+            ) from None
     if device.shipped_on is not None or device.owner_id is not None or device.replacement_for.exists():
         raise InvalidInput(
             f"{serial} is not in stock: it has already been shipped or promised to a customer.",

@@ -35,8 +35,12 @@ def _last_goodwill_on(customer_id: int | None, exclude_rma_id: int) -> date | No
     return timezone.localdate(last) if last else None
 
 
+# Where the failed unit is still in the repair centre's hands: on the bench, or already kept for analysis.
+CUSTODY_DISPOSITIONS = (RMA.Disposition.IN_REPAIR_CENTRE, RMA.Disposition.RETAINED_FOR_RCA)
+
+
 def _in_custody(rma: RMA) -> bool:
-    return rma.status in CUSTODY_STATUSES and rma.disposition == RMA.Disposition.IN_REPAIR_CENTRE
+    return rma.status in CUSTODY_STATUSES and rma.disposition in CUSTODY_DISPOSITIONS
 
 
 def goodwill_eligibility(*, rma: RMA, analysis: policy.Analysis, today: date | None = None) -> policy.Decision:

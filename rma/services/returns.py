@@ -42,7 +42,7 @@ def rma_coverage_decide(*, device: Device, reported_on: date) -> tuple[policy.Co
     previous = _previous_shipped_rma(device)
     repeat = policy.repeat_decide(
         reported_on=reported_on,
-        previous_shipped_on=previous.shipped_at.date() if previous and previous.shipped_at else None,
+        previous_shipped_on=timezone.localdate(previous.shipped_at) if previous and previous.shipped_at else None,
         window_days=settings.REPEAT_FAILURE_DAYS,
     )
     if repeat:
@@ -105,6 +105,8 @@ def rma_create(
             if RMA.objects.filter(number=rma.number).exists():
                 continue
             raise
+    else:
+        raise RuntimeError("Could not draw an unused RMA number; is the number generator broken?")
     if device.owner_id is None:
         device.owner = customer
         device.save(update_fields=["owner"])
@@ -371,6 +373,7 @@ def rma_close(*, rma: RMA, actor: Actor, source: str, resolution: str = "") -> R
             in (
                 RMA.Resolution.REPAIRED,
                 RMA.Resolution.RETURNED_UNREPAIRED,
+                RMA.Resolution.NO_FAULT_FOUND,
             )
         ):
             raise TransitionRefused(

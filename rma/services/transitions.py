@@ -184,4 +184,5 @@ def rma_transition(
 def status_deadline(status: str, start):
     if status in lifecycle.FINAL_STATUSES:
         return None
-    return service_levels.deadline(start, settings.RMA_SERVICE_LEVELS.get(status))
+    # Business days are the repair centre's: count them from its local date, not the UTC one.
+    return service_levels.deadline(timezone.localtime(start), settings.RMA_SERVICE_LEVELS.get(status))
