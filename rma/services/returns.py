@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from rma import lifecycle, policy, service_levels
@@ -28,18 +29,24 @@ def rma_number_new() -> str:
 
 
 def _previous_shipped_rma(device: Device) -> RMA | None:
+    """The last return that sent this unit out to the customer: its own repair, or it as a replacement."""
     return (
-        RMA.objects.filter(device=device, shipped_at__isnull=False)
-        .exclude(disposition=D.RETAINED_FOR_RCA)
+        RMA.objects.filter(shipped_at__isnull=False)
+        .filter(Q(device=device, disposition=D.RETURNED_TO_CUSTOMER) | Q(replacement_device=device))
         .order_by("-shipped_at")
         .first()
     )
 
 
-def rma_coverage_decide(*, device: Device, reported_on: date) -> tuple[policy.CoverageDecision, RMA | None]:
-    """Coverage at the start of a return: warranty by date, or a repeat failure covered regardless."""
+def rma_coverage_decide(
+    *, device: Device, reported_on: date, previous: RMA | None = None
+) -> tuple[policy.CoverageDecision, RMA | None]:
+    """Coverage at the start of a return: warranty by date, or a repeat failure covered regardless.
+
+    ``previous`` names the earlier return when the customer has told us it did not hold.
+    """
     warranty = policy.warranty_decide(reported_on=reported_on, warranty_ends_on=device.warranty_ends_on)
-    previous = _previous_shipped_rma(device)
+    previous = previous or _previous_shipped_rma(device)
     repeat = policy.repeat_decide(
         reported_on=reported_on,
         previous_shipped_on=timezone.localdate(previous.shipped_at) if previous and previous.shipped_at else None,
@@ -69,6 +76,12 @@ def rma_create(
         raise InvalidInput("Please describe the fault.", code="fault_description_required", field="fault_description")
     device = device_get(serial_number)
     device = Device.objects.select_for_update().get(pk=device.pk)
+    if device.shipped_on is None and device.purchased_on is None:
+        raise InvalidInput(
+            f"{device.serial_number} has not been sold yet, so it cannot be returned.",
+            code="device_not_in_service",
+            field="serial_number",
+        )
     customer = customer_get_or_create(email=customer_email, name=customer_name, phone=phone)
     open_rma = RMA.objects.filter(device=device).exclude(status__in=lifecycle.FINAL_STATUSES).first()
     if open_rma is not None:
@@ -76,7 +89,7 @@ def rma_create(
             f"{device.serial_number} already has an open return ({open_rma.number}).", code="open_rma_exists"
         )
     reported_on = reported_on or timezone.localdate()
-    decision, previous = rma_coverage_decide(device=device, reported_on=reported_on)
+    decision, previous = rma_coverage_decide(device=device, reported_on=reported_on, previous=repeat_of)
     if repeat_of is not None:
         previous = repeat_of
     now = timezone.now()

@@ -529,10 +529,27 @@ def test_a_diagnosis_of_a_different_component_clears_the_repeat(shipped_paid_rep
     assert refused.value.code == "not_covered"
 
 
-def test_the_replacement_comes_back_under_its_own_warranty(eligible, supervisor, technician, flow):
+def test_a_replacement_that_fails_soon_is_a_covered_repeat(eligible, supervisor, technician, flow):
     rma = grant(eligible, supervisor)
     rma = services.rma_ship(rma=rma, actor=technician, source=Source.ADMIN, tracking_number="TRK-GW")
     rma = services.rma_close(rma=rma, actor=technician, source=Source.ADMIN)
     again = flow.create(rma.replacement_device)
     assert again.coverage == RMA.Coverage.WARRANTY
-    assert last_event(again).data["coverage_code"] == "in_warranty"
+    assert again.is_repeat and again.repeat_of == rma
+    assert last_event(again).data["coverage_code"] == "repeat_failure"
+    assert again.device.warranty_ends_on > again.reported_on  # and it has its own warranty besides
+
+
+def test_a_customer_saying_the_fix_did_not_hold_opens_a_covered_repeat(shipped_paid_repair, flow, clock):
+    first = shipped_paid_repair()
+    clock.set(dt.datetime(2027, 3, 24, 10, 0, tzinfo=dt.UTC))
+    rma = services.rma_create(
+        serial_number=first.device.serial_number,
+        customer_email=first.customer.email,
+        fault_description="Still failing after the repair.",
+        actor=None,
+        source=Source.PAGE,
+        repeat_of=first,
+    )
+    assert (rma.is_repeat, rma.repeat_of, rma.coverage) == (True, first, RMA.Coverage.WARRANTY)
+    assert last_event(rma).data["coverage_code"] == "repeat_failure"

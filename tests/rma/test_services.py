@@ -67,11 +67,12 @@ def test_create_on_the_last_day_of_warranty_is_covered(make_device, today):
     assert create(device.serial_number).coverage == RMA.Coverage.WARRANTY
 
 
-def test_create_on_a_unit_never_shipped_is_covered(make_device):
+def test_a_unit_still_in_stock_cannot_be_returned(make_device):
     device = make_device(shipped_on=None)
-    rma = create(device.serial_number)
-    assert rma.coverage == RMA.Coverage.WARRANTY
-    assert last_event(rma).data["coverage_code"] == "warranty_not_started"
+    with pytest.raises(InvalidInput) as refused:
+        create(device.serial_number)
+    assert refused.value.code == "device_not_in_service"
+    assert not RMA.objects.exists()
 
 
 def test_create_uses_the_purchase_date_when_known(make_device, today):
