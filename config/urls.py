@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "Returns and root cause"
 admin.site.site_title = "Returns admin"
@@ -7,4 +7,5 @@ admin.site.index_title = "Repair centre"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("rma.urls")),
 ]

@@ -20,7 +20,18 @@ from django.utils.html import format_html, format_html_join
 from rma import forms as rma_forms
 from rma import lifecycle, selectors, services
 from rma.exceptions import DomainError
-from rma.models import RMA, CustodyChange, Customer, Device, GoodwillGrant, ProductModel, RMAEvent, Source
+from rma.models import (
+    RMA,
+    Compensation,
+    CustodyChange,
+    Customer,
+    Device,
+    GoodwillGrant,
+    OutboxMessage,
+    ProductModel,
+    RMAEvent,
+    Source,
+)
 from rma.normalise import normalise_email, normalise_serial
 
 
@@ -118,7 +129,66 @@ RMA_ADMIN_ACTIONS: list[AdminAction] = [
         rma_forms.NoteForm,
         lambda rma, user, data: services.rma_add_note(rma=rma, **_admin(actor=user, **data)),
     ),
+    AdminAction(
+        "approve_compensation",
+        rma_forms.CompensationForm,
+        lambda rma, user, data: (
+            services.compensation_approve(
+                rma=rma,
+                **_admin(
+                    actor=user,
+                    kind=data["kind"],
+                    months=data["months"] or 0,
+                    amount=data["amount"],
+                    reason=data["reason"],
+                ),
+            ).rma
+        ),
+        offer=lambda rma: (
+            not Compensation.objects.filter(rma=rma).exclude(status=Compensation.Status.SUGGESTED).exists()
+        ),
+    ),
 ]
+
+
+def compensation_panel(rma: RMA) -> dict[str, Any] | None:
+    """The compensation box on the change page: the decision, the stored suggestion, or a preview."""
+    compensation = Compensation.objects.filter(rma=rma).select_related("approved_by").first()
+    if compensation is not None and compensation.status != Compensation.Status.SUGGESTED:
+        what = compensation.get_kind_display().lower()
+        if compensation.kind == Compensation.Kind.EXTENDED_WARRANTY:
+            what = f"{compensation.months} months of extended warranty"
+        elif compensation.kind == Compensation.Kind.SERVICE_CREDIT:
+            what = f"a service credit of {compensation.amount}"
+        return {
+            "title": f"Compensation {compensation.get_status_display().lower()}",
+            "body": format_html(
+                "{} by {}: {}. Suggested: {}",
+                what,
+                compensation.approved_by,
+                compensation.approval_reason,
+                compensation.suggested_reason or "nothing",
+            ),
+            "tone": "info",
+        }
+    if compensation is not None and compensation.suggested_kind != Compensation.Kind.NONE:
+        return {
+            "title": "Compensation suggested",
+            "body": format_html(
+                "{} A supervisor can approve or change it (Decide compensation).", compensation.suggested_reason
+            ),
+            "tone": "good",
+        }
+    if rma.is_final or rma.status in (RMA.Status.SUBMITTED, RMA.Status.AUTHORIZED):
+        return None
+    preview = selectors.compensation_preview(rma)
+    if not preview:
+        return None
+    return {
+        "title": "Compensation due if it shipped today",
+        "body": format_html("{} It is suggested when the unit ships or the return closes.", preview.reason),
+        "tone": "warn",
+    }
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -364,7 +434,8 @@ class RMAAdmin(admin.ModelAdmin):
 
     def side_panels(self, request: HttpRequest, rma: RMA) -> list[dict[str, Any]]:
         """Extra boxes on the change page (extended by the diagnostics admin)."""
-        return []
+        panel = compensation_panel(rma)
+        return [panel] if panel else []
 
     # Lifecycle actions ---------------------------------------------------------------------------
 
@@ -376,7 +447,11 @@ class RMAAdmin(admin.ModelAdmin):
     def lifecycle_buttons(self, request: HttpRequest, rma: RMA) -> list[dict[str, str]]:
         buttons = []
         for action in self.get_admin_actions().values():
-            if lifecycle.action_allowed_from(action.spec, rma.status) and services.actor_may(request.user, action.name):
+            if (
+                lifecycle.action_allowed_from(action.spec, rma.status)
+                and services.actor_may(request.user, action.name)
+                and action.offer(rma)
+            ):
                 buttons.append(
                     {
                         "label": action.spec.label,
@@ -419,6 +494,8 @@ class RMAAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/rma/rma/action_form.html", context)
 
     def action_form_kwargs(self, action: AdminAction, rma: RMA) -> dict[str, Any]:
+        if action.name == "approve_compensation":
+            return {"initial": compensation_initial(rma)}
         return {}
 
 
@@ -521,6 +598,56 @@ class GoodwillGrantAdmin(admin.ModelAdmin):
         "replacement_device",
         "granted_at",
     ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def compensation_initial(rma: RMA) -> dict[str, Any]:
+    """The decision form starts from the suggestion (stored, or what the policy says today)."""
+    compensation = Compensation.objects.filter(rma=rma).first()
+    if compensation is not None and compensation.suggested_kind != Compensation.Kind.NONE:
+        kind, months, amount = compensation.suggested_kind, compensation.suggested_months, compensation.suggested_amount
+    else:
+        preview = selectors.compensation_preview(rma)
+        kind, months, amount = preview.kind, preview.months, preview.amount
+    return {"kind": kind, "months": months, "amount": amount or None}
+
+
+@admin.register(Compensation)
+class CompensationAdmin(admin.ModelAdmin):
+    """Compensation is decided on the RMA (Decide compensation); here it is only listed."""
+
+    list_display = ["rma", "status", "suggested_kind", "kind", "months", "amount", "days_late", "decided_at"]
+    list_filter = ["status", "kind", "repeat_failure"]
+    list_select_related = ["rma"]
+    search_fields = ["rma__number", "customer__email"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Customer e-mails and whether they went out."""
+
+    list_display = ["created_at", "template", "to_email", "rma", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "template"]
+    list_select_related = ["rma"]
+    search_fields = ["=to_email", "rma__number"]
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

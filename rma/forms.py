@@ -68,3 +68,94 @@ class NoteForm(forms.Form):
     customer_message = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Sent to the customer and shown online."
     )
+
+
+# The customers' pages -----------------------------------------------------------------------------
+
+
+class ReturnStartForm(forms.Form):
+    serial_number = forms.CharField(
+        label="Serial number",
+        max_length=64,
+        help_text="Printed on the label on the back of the device or its box, and shown in Settings › About.",
+        error_messages={"required": "Please enter your device's serial number."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    name = forms.CharField(
+        label="Your name",
+        max_length=200,
+        error_messages={"required": "Please tell us your name."},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label="Your e-mail address",
+        max_length=254,
+        help_text="We send your return number and updates here.",
+        error_messages={
+            "required": "Please enter your e-mail address.",
+            "invalid": "Please enter an e-mail address like name@example.com.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    fault_description = forms.CharField(
+        label="What went wrong?",
+        max_length=4000,
+        help_text="What happens, since when, and anything that seems to trigger it.",
+        error_messages={"required": "Please describe the fault, even in a few words."},
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    # A one-time id from the page that showed the form: submitting twice opens one return.
+    submission_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+
+class ReturnLookupForm(forms.Form):
+    rma_number = forms.CharField(
+        label="Return number",
+        max_length=20,
+        help_text="It starts with RMA-, for example RMA-7KQ2M9XD. It is in our e-mails to you.",
+        error_messages={"required": "Please enter your return number."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    email = forms.EmailField(
+        label="Your e-mail address",
+        max_length=254,
+        help_text="The one you gave when you started the return.",
+        error_messages={
+            "required": "Please enter your e-mail address.",
+            "invalid": "Please enter an e-mail address like name@example.com.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class FollowUpAnswerForm(forms.Form):
+    answer = forms.ChoiceField(choices=[("working", "Working"), ("still_failing", "Still failing")])
+    description = forms.CharField(
+        label="What is happening now? (optional)",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class QuoteAnswerForm(forms.Form):
+    answer = forms.ChoiceField(choices=[("accept", "Accept"), ("decline", "Decline")])
+
+
+class CompensationForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[
+            ("extended_warranty", "Extended warranty"),
+            ("service_credit", "Service credit"),
+            ("none", "No compensation"),
+        ]
+    )
+    months = forms.IntegerField(
+        min_value=0, max_value=24, required=False, initial=0, help_text="For an extended warranty."
+    )
+    amount = forms.DecimalField(
+        max_digits=10, decimal_places=2, min_value=0, required=False, help_text="For a service credit."
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Why this compensation (kept on the timeline)."
+    )

@@ -46,6 +46,7 @@ CUSTOMER_SENTENCES: dict[str, str] = {
 PROCESS = "rma.process_rma"
 REJECT = "rma.reject_rma"
 APPROVE_GOODWILL = "rma.approve_goodwill"
+APPROVE_COMPENSATION = "rma.approve_compensation"
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,15 @@ ACTIONS: dict[str, Action] = {
             only_from=frozenset({S.DIAGNOSING, S.AWAITING_CUSTOMER, S.REPLACING, S.SHIPPED, S.CLOSED}),
         ),
         Action("note", "Add note", None, PROCESS, only_from=frozenset(TRANSITIONS)),
+        Action(
+            "approve_compensation",
+            "Decide compensation",
+            None,
+            APPROVE_COMPENSATION,
+            only_from=frozenset(
+                {S.RECEIVED, S.DIAGNOSING, S.AWAITING_CUSTOMER, S.REPAIRING, S.REPLACING, S.SHIPPED, S.CLOSED}
+            ),
+        ),
     ]
 }
 

@@ -149,6 +149,14 @@ class RMA(models.Model):
 
     number = models.CharField(max_length=16, unique=True, editable=False)
     external_id = models.CharField(max_length=100, unique=True, null=True, blank=True, editable=False)
+    submission_key = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the idempotency key the return was opened with: a resubmission finds it again.",
+    )
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="rmas")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="rmas")
     fault_description = models.TextField()
@@ -347,3 +355,183 @@ class CustodyChange(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.device_id}: {self.from_disposition} → {self.to_disposition}"
+
+
+class StatusLink(models.Model):
+    """A secret link to an RMA's status page. Only the SHA-256 of the token is stored."""
+
+    rma = models.ForeignKey(RMA, on_delete=models.CASCADE, related_name="status_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["rma", "expires_at"], name="status_link_rma_idx")]
+
+    def __str__(self) -> str:
+        return f"Status link for {self.rma_id} until {self.expires_at:%Y-%m-%d}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Gave up"
+
+
+class OutboxMessage(models.Model):
+    """An e-mail written in the same transaction as the change it tells about, delivered after commit.
+
+    ``key`` makes enqueueing idempotent; the status column is the claim that makes delivery happen
+    once however many tasks or sweeps try.
+    """
+
+    Status = OutboxStatus
+
+    key = models.CharField(max_length=200, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="outbox_messages")
+    to_email = models.EmailField()
+    rma = models.ForeignKey(RMA, on_delete=models.PROTECT, null=True, blank=True, related_name="outbox_messages")
+    template = models.CharField(max_length=100)
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "outbox e-mail"
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=OutboxStatus.values), name="outbox_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="outbox_sent_has_sent_at"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="outbox_due_idx",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} to {self.to_email} ({self.status})"
+
+
+class FollowUpAnswer(models.TextChoices):
+    NONE = "", "Not answered"
+    WORKING = "working", "Working"
+    STILL_FAILING = "still_failing", "Still failing"
+
+
+class FollowUp(models.Model):
+    """The "is your device still working?" check after a return closes: one per RMA."""
+
+    Answer = FollowUpAnswer
+
+    rma = models.OneToOneField(RMA, on_delete=models.PROTECT, related_name="follow_up")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(max_length=16, choices=FollowUpAnswer.choices, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    repeat_rma = models.OneToOneField(RMA, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_up_of")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "follow-up"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answer="") | Q(answer__in=FollowUpAnswer.values), name="follow_up_answer_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(answer="", answered_at__isnull=True) | (~Q(answer="") & Q(answered_at__isnull=False)),
+                name="follow_up_answered_at_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up of {self.rma_id}"
+
+
+class CompensationKind(models.TextChoices):
+    NONE = "none", "No compensation"
+    EXTENDED_WARRANTY = "extended_warranty", "Extended warranty"
+    SERVICE_CREDIT = "service_credit", "Service credit"
+
+
+class CompensationStatus(models.TextChoices):
+    SUGGESTED = "suggested", "Suggested, waiting for a supervisor"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+
+
+class Compensation(models.Model):
+    """Compensation in proportion to the harm: suggested by the policy, decided by a supervisor."""
+
+    Kind = CompensationKind
+    Status = CompensationStatus
+    DECIDED = (CompensationStatus.APPROVED, CompensationStatus.DECLINED)
+
+    rma = models.OneToOneField(RMA, on_delete=models.PROTECT, related_name="compensation")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="compensations"
+    )
+    status = models.CharField(max_length=12, choices=CompensationStatus.choices, default=CompensationStatus.SUGGESTED)
+    days_late = models.PositiveIntegerField(default=0)
+    repeat_failure = models.BooleanField(default=False)
+    suggested_kind = models.CharField(max_length=20, choices=CompensationKind.choices, default=CompensationKind.NONE)
+    suggested_months = models.PositiveSmallIntegerField(default=0)
+    suggested_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    suggested_reason = models.TextField(blank=True)
+    suggested_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(
+        "approved kind", max_length=20, choices=CompensationKind.choices, default=CompensationKind.NONE
+    )
+    months = models.PositiveSmallIntegerField("approved months", default=0)
+    amount = models.DecimalField("approved amount", max_digits=10, decimal_places=2, default=0)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approval_reason = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    device = models.ForeignKey(
+        Device,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The unit whose warranty was extended.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["rma"], name="compensation_one_per_rma"),
+            models.CheckConstraint(condition=Q(status__in=CompensationStatus.values), name="compensation_status_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=CompensationKind.values) & Q(suggested_kind__in=CompensationKind.values),
+                name="compensation_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="suggested")
+                | (Q(approved_by__isnull=False) & Q(decided_at__isnull=False) & ~Q(approval_reason="")),
+                name="compensation_decision_has_approver_and_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | ~Q(kind="none"), name="compensation_approved_has_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Compensation for {self.rma_id} ({self.status})"
+
+    @property
+    def is_granted(self) -> bool:
+        return self.status == CompensationStatus.APPROVED and self.kind != CompensationKind.NONE

@@ -1,30 +1,236 @@
-"""Customer notifications for timeline events that carry a customer-visible message."""
+"""Customer e-mails through a transactional outbox.
+
+1. ``outbox_enqueue`` writes an ``OutboxMessage`` row in the caller's transaction: a change that
+   rolls back leaves no e-mail behind. The row's unique ``key`` makes enqueueing idempotent.
+2. After commit, a Celery task is queued for the row. If the broker is down, the row just stays
+   pending (the request never fails because of it).
+3. ``outbox_deliver`` claims the row with one conditional UPDATE (pending → sending), renders and
+   sends it, then marks it sent. Whoever loses the claim sends nothing, so a task that runs twice,
+   a redelivered message or a sweep racing a task sends the e-mail once.
+4. ``outbox_sweep`` (Celery beat, every minute) delivers rows whose task never ran, rows that
+   failed and are due again, and rows claimed by a worker that died mid-send (after a lease).
+
+The e-mail's Message-ID is derived from the key, so in the one case the claim cannot cover (the
+mail server accepted the message and the worker died before recording it) the copy the sweep
+sends after the lease carries the same Message-ID.
+"""
 
 from __future__ import annotations
 
-from django.core.mail import send_mail
+import hashlib
+import logging
+import random
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
 
-from rma.models import RMAEvent
+from rma import lifecycle, public
+from rma.models import RMA, Customer, OutboxMessage, RMAEvent
+from rma.status_links import status_link_issue, status_url
+
+logger = logging.getLogger(__name__)
+
+Status = OutboxMessage.Status
 
 
-def event_notify_on_commit(event: RMAEvent) -> None:
-    """Queue the e-mail for ``event`` once the surrounding transaction has committed."""
-    from rma.tasks import send_event_email
-
-    event_id = event.pk
-    transaction.on_commit(lambda: send_event_email.delay(event_id))
+class DeliveryFailed(Exception):
+    """Sending an outbox e-mail failed; the row is pending again (or given up) with the error kept."""
 
 
-def event_email_send(*, event_id: int) -> bool:
-    event = RMAEvent.objects.select_related("rma__customer").get(pk=event_id)
-    customer = event.rma.customer
-    if customer is None or not event.customer_message:
+# Enqueueing ------------------------------------------------------------------------------------
+
+
+def outbox_enqueue(
+    *,
+    customer: Customer,
+    template: str,
+    context: dict[str, Any],
+    key: str,
+    rma: RMA | None = None,
+) -> OutboxMessage:
+    """Write an e-mail to ``customer`` into the outbox, to be delivered after the transaction commits.
+
+    ``template`` names ``templates/emails/<template>.txt``, ``.html`` and ``_subject.txt``; they are
+    rendered at delivery with ``context`` (JSON-serialisable) plus ``customer_name`` and, when ``rma``
+    is given, ``rma_number`` and a fresh secret ``status_url``. ``key`` is unique: enqueueing the same
+    key again returns the existing row and sends nothing more.
+    """
+    message, created = OutboxMessage.objects.get_or_create(
+        key=key,
+        defaults={
+            "customer": customer,
+            "to_email": customer.email,
+            "rma": rma,
+            "template": template,
+            "context": context,
+        },
+    )
+    if created:
+        message_id = message.pk
+        transaction.on_commit(lambda: outbox_dispatch(message_id))
+    return message
+
+
+# When the broker refused a task, later commits skip it for a while: the sweep delivers their rows.
+_broker_down_until = 0.0
+
+
+def outbox_dispatch(message_id: int) -> None:
+    """Queue the delivery task; never raises. A row whose task cannot be queued waits for the sweep."""
+    global _broker_down_until
+    from kombu.exceptions import OperationalError as BrokerError
+
+    from rma.tasks import outbox_deliver_task  # the tasks module imports this one
+
+    if time.monotonic() < _broker_down_until:
+        return
+    try:
+        outbox_deliver_task.apply_async((message_id,), retry=False)
+    except BrokerError as error:
+        _broker_down_until = time.monotonic() + settings.RMA_OUTBOX_BROKER_PAUSE_SECONDS
+        logger.warning("Broker unavailable; outbox message %s left for the sweep: %s", message_id, error)
+    except Exception:
+        logger.exception("Queueing outbox message %s failed; left for the sweep", message_id)
+
+
+# Customer-visible timeline events ----------------------------------------------------------------
+
+EVENT_TEMPLATES = {"create": "rma_acknowledgement", "close": "rma_closed"}
+
+
+def event_context(event: RMAEvent, rma: RMA) -> dict[str, Any]:
+    """What an event's e-mail says, fixed at the moment of the change."""
+    outcome = public.expected_outcome(rma)
+    return {
+        "message": event.customer_message,
+        "action": event.action,
+        "status": rma.status,
+        "status_sentence": lifecycle.CUSTOMER_SENTENCES[rma.status],
+        "outcome": outcome.text,
+        "outcome_by": public.day(outcome.by),
+        "warranty_position": public.warranty_position(rma),
+        "device": f"{rma.device.product_model.name} ({rma.device.serial_number})",
+    }
+
+
+def event_notify(*, event: RMAEvent, rma: RMA) -> OutboxMessage | None:
+    """The e-mail for a customer-visible timeline event, written in the event's transaction."""
+    if not event.customer_message or rma.customer is None:
+        return None
+    return outbox_enqueue(
+        customer=rma.customer,
+        template=EVENT_TEMPLATES.get(event.action, "rma_event"),
+        context=event_context(event, rma),
+        key=f"rma-event:{event.pk}",
+        rma=rma,
+    )
+
+
+# Delivery --------------------------------------------------------------------------------------
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.RMA_OUTBOX_LEASE_SECONDS)
+
+
+def _claim(message_id: int, now: datetime) -> bool:
+    """pending → sending, or take over a send whose lease ran out. True for exactly one caller."""
+    claimable = Q(status=Status.PENDING) | Q(status=Status.SENDING, claimed_at__lt=now - _lease())
+    updated = (
+        OutboxMessage.objects.filter(claimable, pk=message_id)
+        .exclude(attempts__gte=settings.RMA_OUTBOX_MAX_ATTEMPTS)
+        .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    return updated == 1
+
+
+def _message_id_header(key: str) -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "localhost"
+    return f"<outbox.{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def outbox_render(message: OutboxMessage) -> EmailMultiAlternatives:
+    """The e-mail for ``message``; a message about an RMA gets a fresh secret status link."""
+    context: dict[str, Any] = {**message.context, "customer_name": message.customer.name}
+    if message.rma is not None:
+        context["rma_number"] = message.rma.number
+        context["status_url"] = status_url(status_link_issue(rma=message.rma))
+    subject = " ".join(render_to_string(f"emails/{message.template}_subject.txt", context).split())
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"emails/{message.template}.txt", context),
+        to=[message.to_email],
+        headers={"Message-ID": _message_id_header(message.key)},
+    )
+    email.attach_alternative(render_to_string(f"emails/{message.template}.html", context), "text/html")
+    return email
+
+
+def _retry_at(now: datetime, attempts: int) -> datetime:
+    """Exponential backoff with jitter for the sweep: 1, 2, 4 ... minutes, at most an hour."""
+    delay = min(60 * 2 ** max(attempts - 1, 0), 3600)
+    return now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
+
+
+def outbox_deliver(*, message_id: int, now: datetime | None = None) -> bool:
+    """Send one outbox e-mail if nobody else has: True if this call sent it.
+
+    Raises ``DeliveryFailed`` when sending fails; the row is then pending again with its error and
+    next attempt time, or ``failed`` after ``RMA_OUTBOX_MAX_ATTEMPTS`` attempts.
+    """
+    now = now or timezone.now()
+    if not _claim(message_id, now):
         return False
-    send_mail(
-        subject=f"Your return {event.rma.number}",
-        message=f"Hello {customer.name or ''},\n\n{event.customer_message}\n",
-        from_email=None,
-        recipient_list=[customer.email],
+    message = OutboxMessage.objects.select_related("customer", "rma").get(pk=message_id)
+    try:
+        outbox_render(message).send()
+    except Exception as error:
+        gave_up = message.attempts >= settings.RMA_OUTBOX_MAX_ATTEMPTS
+        OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING, claimed_at=now).update(
+            status=Status.FAILED if gave_up else Status.PENDING,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            next_attempt_at=_retry_at(now, message.attempts),
+        )
+        logger.warning("Outbox message %s attempt %s failed: %s", message.pk, message.attempts, error)
+        raise DeliveryFailed(str(error)) from error
+    OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING, claimed_at=now).update(
+        status=Status.SENT, sent_at=timezone.now(), last_error=""
     )
     return True
+
+
+def outbox_due(now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Rows the sweep should try: pending and due (after a grace for their own task), or lease expired."""
+    now = now or timezone.now()
+    grace = timedelta(seconds=settings.RMA_OUTBOX_SWEEP_GRACE_SECONDS)
+    return list(
+        OutboxMessage.objects.filter(
+            Q(status=Status.PENDING, next_attempt_at__lte=now - grace)
+            | Q(status=Status.SENDING, claimed_at__lt=now - _lease())
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def outbox_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Deliver what is due; returns how many e-mails this sweep sent."""
+    now = now or timezone.now()
+    # A worker that died during its last allowed attempt leaves a claim nobody may take over.
+    OutboxMessage.objects.filter(
+        status=Status.SENDING, claimed_at__lt=now - _lease(), attempts__gte=settings.RMA_OUTBOX_MAX_ATTEMPTS
+    ).update(status=Status.FAILED, last_error="The last allowed attempt did not finish.")
+    sent = 0
+    for message_id in outbox_due(now, limit):
+        try:
+            sent += outbox_deliver(message_id=message_id, now=now)
+        except DeliveryFailed:
+            continue
+    return sent

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 WARRANTY = "warranty"
 GOODWILL = "goodwill"
@@ -232,4 +233,94 @@ def repeat_decide(
         "repeat_failure",
         f"Repeat failure: back {days} day{'s' if days != 1 else ''} after we shipped it; "
         "covered whatever the warranty says.",
+    )
+
+
+# Compensation -----------------------------------------------------------------------------------
+
+NO_COMPENSATION = "none"
+EXTENDED_WARRANTY = "extended_warranty"
+SERVICE_CREDIT = "service_credit"
+
+
+@dataclass(frozen=True)
+class Promise:
+    """A date we gave the customer, and the day we kept it (None while it is still open)."""
+
+    what: str
+    due_on: date
+    kept_on: date | None
+
+
+def days_late(*, promises: list[Promise], today: date) -> int:
+    """How many days longer than we said the customer waited, over all the promises we made."""
+    return sum(max(((promise.kept_on or today) - promise.due_on).days, 0) for promise in promises)
+
+
+@dataclass(frozen=True)
+class CompensationRule:
+    """How compensation scales with the harm (from settings; defaults: a month of warranty a week late)."""
+
+    kind: str = EXTENDED_WARRANTY
+    months_per_week: int = 1
+    max_months: int = 6
+    credit_per_week: Decimal = Decimal("10.00")
+    max_credit: Decimal = Decimal("60.00")
+    grace_days: int = 0
+
+
+@dataclass(frozen=True)
+class CompensationSuggestion:
+    kind: str
+    months: int
+    amount: Decimal
+    days_late: int
+    repeat_failure: bool
+    code: str
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.kind != NO_COMPENSATION
+
+
+def compensation_suggest(*, days_late: int, repeat_failure: bool, rule: CompensationRule) -> CompensationSuggestion:
+    """Compensation in proportion to the harm.
+
+    Every started week beyond the promised dates (after ``grace_days``) earns ``months_per_week`` of
+    extended warranty (or ``credit_per_week`` of service credit); a repeat failure adds one week's
+    worth, so it always earns at least a month. Both are capped.
+    """
+    late = max(days_late - rule.grace_days, 0)
+    weeks = -(-late // 7)  # every started week counts
+    units = weeks + (1 if repeat_failure else 0)
+    if units == 0:
+        return CompensationSuggestion(
+            NO_COMPENSATION, 0, Decimal("0.00"), days_late, repeat_failure, "on_time", "We kept the dates we gave."
+        )
+    harms = []
+    if weeks:
+        harms.append(f"{days_late} day{'s' if days_late != 1 else ''} later than we said")
+    if repeat_failure:
+        harms.append("a repeat failure")
+    harm = " and ".join(harms)
+    if rule.kind == SERVICE_CREDIT:
+        amount = min(rule.credit_per_week * units, rule.max_credit).quantize(Decimal("0.01"))
+        return CompensationSuggestion(
+            SERVICE_CREDIT,
+            0,
+            amount,
+            days_late,
+            repeat_failure,
+            "late_or_repeat",
+            f"{harm.capitalize()}: a service credit of {amount}.",
+        )
+    months = min(rule.months_per_week * units, rule.max_months)
+    return CompensationSuggestion(
+        EXTENDED_WARRANTY,
+        months,
+        Decimal("0.00"),
+        days_late,
+        repeat_failure,
+        "late_or_repeat",
+        f"{harm.capitalize()}: {months} month{'s' if months != 1 else ''} of extended warranty.",
     )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from rma import lifecycle
+from rma import lifecycle, policy, service_levels
 from rma.exceptions import NotFound
-from rma.models import RMA, Device, RMAEvent
+from rma.models import RMA, Compensation, Device, GoodwillGrant, RMAEvent
 from rma.normalise import normalise_serial
 
 
@@ -53,3 +57,157 @@ def device_by_serial(serial_number: str) -> Device:
 
 def device_rma_history(device: Device) -> QuerySet[RMA]:
     return RMA.objects.filter(device=device).order_by("-created_at")
+
+
+# Customers' pages ---------------------------------------------------------------------------------
+
+
+def rma_lookup_key(number: str) -> tuple[int | None, str]:
+    """The RMA's id and its customer's e-mail, or ``(None, "")``.
+
+    One indexed query returning two values whether the number exists or not, so a wrong number and
+    a wrong e-mail cost the same.
+    """
+    row = RMA.objects.filter(number=number.strip().upper()).values_list("pk", "customer__email").first()
+    if row is None:
+        return None, ""
+    return row[0], row[1] or ""
+
+
+def rma_by_submission_key(key: str) -> RMA | None:
+    if not key:
+        return None
+    return rma_list().filter(submission_key=submission_key_hash(key)).first()
+
+
+def submission_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def rma_customer_timeline(rma: RMA) -> QuerySet[RMAEvent]:
+    """What the customer may read of the timeline: events with a customer message, never notes."""
+    return (
+        RMAEvent.objects.filter(rma=rma)
+        .exclude(customer_message="")
+        .only("created_at", "customer_message", "action", "rma_id")
+        .order_by("created_at", "id")
+    )
+
+
+# Compensation and goodwill --------------------------------------------------------------------
+
+
+def compensation_rule() -> policy.CompensationRule:
+    values = dict(settings.RMA_COMPENSATION)
+    for name in ("credit_per_week", "max_credit"):
+        if name in values:
+            values[name] = Decimal(str(values[name]))
+    return policy.CompensationRule(**values)
+
+
+def rma_promises(rma: RMA) -> list[policy.Promise]:
+    """The dates we gave the customer, and when we kept them.
+
+    The acknowledgement promises a reply within the ``submitted`` service level; receiving the unit
+    promises it will be on its way back by ``promised_on``.
+    """
+    promises = []
+    reply_due = service_levels.deadline(rma.created_at, settings.RMA_SERVICE_LEVELS.get(RMA.Status.SUBMITTED))
+    if reply_due is not None:
+        replied = (
+            RMAEvent.objects.filter(rma=rma, from_status=RMA.Status.SUBMITTED)
+            .order_by("created_at", "id")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        promises.append(
+            policy.Promise(
+                "reply",
+                timezone.localdate(reply_due),
+                timezone.localdate(replied) if replied else None,
+            )
+        )
+    if rma.promised_on is not None:
+        back = rma.shipped_at or rma.closed_at
+        promises.append(policy.Promise("back", rma.promised_on, timezone.localdate(back) if back else None))
+    return promises
+
+
+def compensation_preview(rma: RMA, today: date | None = None) -> policy.CompensationSuggestion:
+    """What the policy would suggest for ``rma`` if it were shipped today (for staff, while it is open)."""
+    today = today or timezone.localdate()
+    return policy.compensation_suggest(
+        days_late=policy.days_late(promises=rma_promises(rma), today=today),
+        repeat_failure=rma.is_repeat,
+        rule=compensation_rule(),
+    )
+
+
+def compensation_list() -> QuerySet[Compensation]:
+    return Compensation.objects.select_related("rma__device__product_model", "customer", "approved_by", "device")
+
+
+def compensation_granted(*, since: date | None = None, until: date | None = None) -> QuerySet[Compensation]:
+    """Approved compensation (extended warranty or service credit), by decision date."""
+    granted = compensation_list().filter(status=Compensation.Status.APPROVED).exclude(kind=Compensation.Kind.NONE)
+    if since is not None:
+        granted = granted.filter(decided_at__date__gte=since)
+    if until is not None:
+        granted = granted.filter(decided_at__date__lte=until)
+    return granted
+
+
+@dataclass(frozen=True)
+class ServiceRecovery:
+    """What we gave customers to make up for failures, for the goodwill report."""
+
+    goodwill_replacements: int
+    compensations: int
+    extended_warranty_months: int
+    service_credit: Decimal
+
+    @property
+    def total(self) -> int:
+        return self.goodwill_replacements + self.compensations
+
+
+def service_recovery_summary(*, since: date | None = None, until: date | None = None) -> ServiceRecovery:
+    """Goodwill grants and approved compensation counted together over a period (by decision date)."""
+    grants = GoodwillGrant.objects.all()
+    if since is not None:
+        grants = grants.filter(granted_at__date__gte=since)
+    if until is not None:
+        grants = grants.filter(granted_at__date__lte=until)
+    totals = compensation_granted(since=since, until=until).aggregate(
+        count=Count("id"),
+        months=Sum("months", filter=Q(kind=Compensation.Kind.EXTENDED_WARRANTY)),
+        credit=Sum("amount", filter=Q(kind=Compensation.Kind.SERVICE_CREDIT)),
+    )
+    return ServiceRecovery(
+        goodwill_replacements=grants.count(),
+        compensations=totals["count"] or 0,
+        extended_warranty_months=totals["months"] or 0,
+        service_credit=totals["credit"] or Decimal("0.00"),
+    )
+
+
+# Follow-ups -------------------------------------------------------------------------------------
+
+
+def rma_follow_up_due(now: datetime | None = None) -> QuerySet[RMA]:
+    """Closed returns whose follow-up is due: closed ``RMA_FOLLOW_UP_DAYS`` ago (within a week's slack),
+    never followed up, with a customer to ask. Imported history is never followed up."""
+    now = now or timezone.now()
+    due = now - timedelta(days=settings.RMA_FOLLOW_UP_DAYS)
+    return (
+        rma_list()
+        .filter(
+            status=RMA.Status.CLOSED,
+            closed_at__lte=due,
+            closed_at__gt=due - timedelta(days=settings.RMA_FOLLOW_UP_SLACK_DAYS),
+            customer__isnull=False,
+            follow_up__isnull=True,
+        )
+        .exclude(channel=RMA.Channel.IMPORT)
+        .order_by("closed_at")
+    )

@@ -73,4 +73,7 @@ def perform(action: str, rma: RMA, *, actor, source: str, resolution: str = "", 
             return diagnostics_services.unit_dispose(**kw, disposition=RMA.Disposition.REFURBISHED_STOCK)
         case "note":
             return services.rma_add_note(**kw, note="Customer phoned.")
+        case "approve_compensation":
+            services.compensation_approve(**kw, kind="service_credit", amount="10.00", reason="We were late.")
+            return reload(rma)
     raise AssertionError(f"no way to perform {action}")

@@ -112,12 +112,20 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Publishing gives up quickly when the broker is down: the outbox sweep delivers what could not be queued,
+# and a web request never waits seconds for a broker that is not there.
+CELERY_BROKER_TRANSPORT_OPTIONS = env.json(
+    "CELERY_BROKER_TRANSPORT_OPTIONS",
+    default={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "rma-expire-stale-authorizations": {
         "task": "rma.tasks.expire_stale_authorizations",
         "schedule": crontab(hour=2, minute=15),
     },
+    "rma-outbox-sweep": {"task": "rma.tasks.outbox_sweep", "schedule": 60.0},
+    "rma-follow-ups": {"task": "rma.tasks.follow_ups_send", "schedule": crontab(minute=30)},
 }
 
 REST_FRAMEWORK = {
@@ -154,13 +162,61 @@ GOODWILL_LOOKBACK_MONTHS = env.int("GOODWILL_LOOKBACK_MONTHS", default=12)
 # A unit back with the same fault within this many days of being shipped is a repeat failure.
 REPEAT_FAILURE_DAYS = env.int("REPEAT_FAILURE_DAYS", default=90)
 
+# Customers' pages and e-mails.
+# Where e-mailed links point (the public address of the site).
+RMA_PUBLIC_BASE_URL = env("RMA_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# A secret status link works this many days after it is issued, and at most this long after the return closes.
+RMA_STATUS_LINK_DAYS = env.int("RMA_STATUS_LINK_DAYS", default=365)
+RMA_STATUS_LINK_DAYS_AFTER_CLOSE = env.int("RMA_STATUS_LINK_DAYS_AFTER_CLOSE", default=180)
+# Look-ups by RMA number and e-mail: at most "count/seconds" per client IP and per RMA number (fixed windows).
+RMA_LOOKUP_RATE_PER_IP = env("RMA_LOOKUP_RATE_PER_IP", default="20/900")
+RMA_LOOKUP_RATE_PER_NUMBER = env("RMA_LOOKUP_RATE_PER_NUMBER", default="5/900")
+# New returns from the public form, per client IP.
+RMA_START_RATE_PER_IP = env("RMA_START_RATE_PER_IP", default="20/3600")
+# The request header with the client's address when behind a proxy (e.g. HTTP_X_REAL_IP); REMOTE_ADDR if empty.
+RMA_CLIENT_IP_HEADER = env("RMA_CLIENT_IP_HEADER", default="")
+# The outbox: a claimed send is taken over after the lease; a row is given up after so many attempts.
+RMA_OUTBOX_LEASE_SECONDS = env.int("RMA_OUTBOX_LEASE_SECONDS", default=300)
+RMA_OUTBOX_MAX_ATTEMPTS = env.int("RMA_OUTBOX_MAX_ATTEMPTS", default=12)
+RMA_OUTBOX_SWEEP_GRACE_SECONDS = env.int("RMA_OUTBOX_SWEEP_GRACE_SECONDS", default=60)
+RMA_OUTBOX_BROKER_PAUSE_SECONDS = env.int("RMA_OUTBOX_BROKER_PAUSE_SECONDS", default=30)
+# The "is your device still working?" e-mail, this many days after a return closes (at most a week late).
+RMA_FOLLOW_UP_DAYS = env.int("RMA_FOLLOW_UP_DAYS", default=14)
+RMA_FOLLOW_UP_SLACK_DAYS = env.int("RMA_FOLLOW_UP_SLACK_DAYS", default=7)
+# Compensation suggested for late returns and repeat failures (rma.policy.CompensationRule).
+RMA_COMPENSATION = env.json(
+    "RMA_COMPENSATION",
+    default={
+        "kind": "extended_warranty",
+        "months_per_week": 1,
+        "max_months": 6,
+        "credit_per_week": "10.00",
+        "max_credit": "60.00",
+        "grace_days": 0,
+    },
+)
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Secret status links never reach the logs (request lines, 404 warnings).
+    "filters": {"redact_secret_links": {"()": "rma.logging.RedactSecretLinks"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secret_links"]}
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["redact_secret_links"]},
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_secret_links"],
+        },
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -1,5 +1,7 @@
 """Every write to the returns domain goes through these functions."""
 
+from rma.notifications import outbox_enqueue
+from rma.services.compensation import compensation_approve, compensation_assess
 from rma.services.devices import (
     customer_get_or_create,
     device_create,
@@ -11,6 +13,7 @@ from rma.services.devices import (
     product_model_set_warranty,
     replacement_device_take,
 )
+from rma.services.follow_ups import follow_up_answer, follow_ups_queue_due
 from rma.services.goodwill import goodwill_eligibility, goodwill_grant
 from rma.services.returns import (
     rma_accept_quote,
@@ -34,10 +37,13 @@ from rma.services.returns import (
     rma_start_diagnosis,
 )
 from rma.services.transitions import Change, actor_may, record_event, rma_transition
+from rma.status_links import status_link_issue
 
 __all__ = [
     "Change",
     "actor_may",
+    "compensation_approve",
+    "compensation_assess",
     "customer_get_or_create",
     "device_create",
     "device_extend_warranty",
@@ -45,8 +51,11 @@ __all__ = [
     "device_put_in_service",
     "device_update",
     "device_warranty_end",
+    "follow_up_answer",
+    "follow_ups_queue_due",
     "goodwill_eligibility",
     "goodwill_grant",
+    "outbox_enqueue",
     "product_model_set_warranty",
     "record_event",
     "replacement_device_take",
@@ -70,4 +79,5 @@ __all__ = [
     "rma_ship",
     "rma_start_diagnosis",
     "rma_transition",
+    "status_link_issue",
 ]

@@ -14,6 +14,8 @@ from django.utils import timezone
 from rma import lifecycle, policy, service_levels
 from rma.exceptions import InvalidInput, TransitionRefused
 from rma.models import RMA, Device, Source
+from rma.selectors import submission_key_hash
+from rma.services.compensation import compensation_assess
 from rma.services.devices import customer_get_or_create, device_get, device_put_in_service, replacement_device_take
 from rma.services.transitions import Actor, Change, custody_move, record_event, rma_transition, status_deadline
 
@@ -70,12 +72,26 @@ def rma_create(
     phone: str = "",
     reported_on: date | None = None,
     repeat_of: RMA | None = None,
+    idempotency_key: str = "",
 ) -> RMA:
-    """Open a return: decide coverage from the policy and acknowledge the customer at once."""
+    """Open a return: decide coverage from the policy and acknowledge the customer at once.
+
+    With an ``idempotency_key`` (a form's one-time submission id, an API client's key), opening the
+    same return again returns the first one instead of refusing it.
+    """
     if not fault_description.strip():
         raise InvalidInput("Please describe the fault.", code="fault_description_required", field="fault_description")
     device = device_get(serial_number)
     device = Device.objects.select_for_update().get(pk=device.pk)
+    submission_key = submission_key_hash(idempotency_key) if idempotency_key else None
+    if submission_key is not None:
+        existing = RMA.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            if existing.device_id != device.pk:
+                raise TransitionRefused(
+                    "This submission was already used for another device.", code="idempotency_key_reused"
+                )
+            return existing
     if device.shipped_on is None and device.purchased_on is None:
         raise InvalidInput(
             f"{device.serial_number} has not been sold yet, so it cannot be returned.",
@@ -102,6 +118,7 @@ def rma_create(
         coverage_reason=decision.reason,
         is_repeat=previous is not None,
         repeat_of=previous,
+        submission_key=submission_key,
         reported_on=reported_on,
         due_at=status_deadline(S.SUBMITTED, now),
         status_changed_at=now,
@@ -346,6 +363,7 @@ def rma_ship(*, rma: RMA, actor: Actor, source: str, tracking_number: str) -> RM
             custody_move(rma=locked, change=change, to=D.RETURNED_TO_CUSTOMER, actor=actor, source=source)
             what = "Your device is on its way back to you"
         change.set(locked, outbound_tracking=tracking, shipped_at=now)
+        compensation_assess(rma=locked, today=timezone.localdate(now))
         change.customer_message = f"{what}. Tracking number: {tracking}."
         change.data["tracking_number"] = tracking
 
@@ -393,6 +411,7 @@ def rma_close(*, rma: RMA, actor: Actor, source: str, resolution: str = "") -> R
                 "The customer's unit is still here: ship it back before closing.", code="unit_not_shipped"
             )
         change.set(locked, resolution=chosen, due_at=None)
+        compensation_assess(rma=locked)
         change.data["resolution"] = chosen
 
     return rma_transition(rma=rma, action="close", actor=actor, source=source, apply=apply)

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from rma import lifecycle, service_levels
 from rma.exceptions import ActionNotPermitted, TransitionRefused
-from rma.models import RMA, CustodyChange, RMAEvent
-from rma.notifications import event_notify_on_commit
+from rma.models import RMA, CustodyChange, RMAEvent, Source
+from rma.notifications import event_notify
 
 Actor = User | AnonymousUser | None
 
@@ -77,7 +77,11 @@ def record_event(
     internal_note: str = "",
     data: dict[str, Any] | None = None,
 ) -> RMAEvent:
-    """Append a row to the RMA's timeline; a customer-visible message is delivered after commit."""
+    """Append a row to the RMA's timeline.
+
+    A customer-visible message is written to the e-mail outbox in the same transaction and delivered
+    after commit (imports of history e-mail nobody).
+    """
     event = RMAEvent.objects.create(
         rma=rma,
         action=action,
@@ -89,8 +93,8 @@ def record_event(
         internal_note=internal_note,
         data=data or {},
     )
-    if customer_message and rma.customer_id:
-        event_notify_on_commit(event)
+    if customer_message and rma.customer_id and source != Source.IMPORT:
+        event_notify(event=event, rma=rma)
     return event
 
 

@@ -35,11 +35,12 @@ SETUP = {
     "retain_unit": (S.DIAGNOSING, True),
     "dispose_unit": (S.REPLACING, True),
     "note": (S.DIAGNOSING, True),
+    "approve_compensation": (S.SHIPPED, True),
 }
 ALL_ACTIONS = sorted(SETUP)
 
 ROLE_MAY = {
-    TECHNICIAN: set(ALL_ACTIONS) - {"reject", "grant_goodwill"},
+    TECHNICIAN: set(ALL_ACTIONS) - {"reject", "grant_goodwill", "approve_compensation"},
     SUPERVISOR: set(ALL_ACTIONS),
     ENGINEER: set(),
     None: set(),  # a signed-in user in no role

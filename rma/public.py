@@ -1,0 +1,177 @@
+"""What the customer is told about a return, in plain words: progress, outcome, dates and cover.
+
+Used by the public status pages and by the e-mails. Reads only the RMA and what hangs off it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.utils import timezone
+
+from rma import lifecycle
+from rma.models import RMA, Compensation
+
+S = RMA.Status
+C = RMA.Coverage
+
+
+def day(value: date | None) -> str:
+    """``Tuesday 3 June 2025``: the way dates are written to customers."""
+    if value is None:
+        return ""
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    state: str  # "done", "current" or "todo"
+
+
+STEPS = [
+    "Request received",
+    "Return approved",
+    "Arrived with us",
+    "Being examined",
+    "Repair or replacement",
+    "On its way back",
+    "Complete",
+]
+STEP_OF_STATUS: dict[str, int] = {
+    S.SUBMITTED: 0,
+    S.AUTHORIZED: 1,
+    S.RECEIVED: 2,
+    S.DIAGNOSING: 3,
+    S.AWAITING_CUSTOMER: 3,
+    S.REPAIRING: 4,
+    S.REPLACING: 4,
+    S.SHIPPED: 5,
+    S.CLOSED: 6,
+}
+
+
+def progress_steps(rma: RMA) -> list[Step]:
+    """The step indicator; empty for a return that was rejected or cancelled."""
+    current = STEP_OF_STATUS.get(rma.status)
+    if current is None:
+        return []
+    steps = []
+    for index, label in enumerate(STEPS):
+        if index < current or (index == current == len(STEPS) - 1):
+            state = "done"
+        elif index == current:
+            state = "current"
+        else:
+            state = "todo"
+        steps.append(Step(label, state))
+    return steps
+
+
+def status_sentence(rma: RMA) -> str:
+    return lifecycle.CUSTOMER_SENTENCES[rma.status]
+
+
+def warranty_position(rma: RMA) -> str:
+    """Whether the customer pays, and why, in plain words."""
+    ends_on = rma.device.warranty_ends_on
+    if rma.coverage == C.GOODWILL:
+        return (
+            "Your device is outside its warranty, but we would like to keep it to find out why it failed. "
+            "A replacement is on its way to you, free of charge. Thank you for helping us improve."
+        )
+    if rma.coverage == C.PAID:
+        return f"Your device is outside its warranty. You accepted our repair quote of {rma.quote_amount}."
+    if rma.coverage == C.WARRANTY and rma.is_repeat:
+        return (
+            f"This device came back to us within {settings.REPEAT_FAILURE_DAYS} days of our last repair, "
+            "so we cover it free of charge, whatever its warranty says."
+        )
+    if rma.coverage == C.WARRANTY:
+        if ends_on is None:
+            return "Your device is covered by its warranty: the repair or replacement costs you nothing."
+        return f"Your device is under warranty until {day(ends_on)}, so the repair or replacement costs you nothing."
+    if ends_on is not None:
+        return (
+            f"Your device's warranty ended on {day(ends_on)}. We will examine it and tell you your options "
+            "before anything costs you money. When a failure is one we want to learn from, we sometimes "
+            "replace the device free of charge."
+        )
+    return "We will examine your device and tell you your options before anything costs you money."
+
+
+@dataclass(frozen=True)
+class Outcome:
+    text: str
+    by: date | None = None
+    late: bool = False
+
+
+def _goal(rma: RMA) -> str:
+    if rma.coverage == C.GOODWILL or rma.status == S.REPLACING:
+        return "A replacement device on its way to you"
+    if rma.status == S.REPAIRING:
+        return "Your repaired device on its way back to you"
+    if rma.coverage in (C.WARRANTY, C.PAID):
+        return "Your device repaired or replaced, and on its way back to you"
+    return "Your options explained, and your device on its way back to you"
+
+
+def expected_outcome(rma: RMA, today: date | None = None) -> Outcome:
+    """What we are working toward, and by when."""
+    today = today or timezone.localdate()
+    if rma.status == S.SUBMITTED:
+        by = timezone.localdate(rma.due_at) if rma.due_at else None
+        return Outcome("We will check your request and tell you how to send your device to us.", by)
+    if rma.status == S.AUTHORIZED:
+        return Outcome(
+            "Please send your device to us. Once it arrives, we aim to have it on its way back within "
+            f"{settings.RMA_TURNAROUND_BUSINESS_DAYS} working days."
+        )
+    if rma.status == S.AWAITING_CUSTOMER and rma.quote_status == RMA.QuoteStatus.PENDING:
+        return Outcome(
+            f"We are waiting for your answer to our repair quote of {rma.quote_amount}: "
+            "a paid repair, or your device back unrepaired at no cost."
+        )
+    if rma.status in (S.RECEIVED, S.DIAGNOSING, S.AWAITING_CUSTOMER, S.REPAIRING, S.REPLACING):
+        promised = rma.promised_on
+        late = promised is not None and today > promised
+        return Outcome(f"{_goal(rma)}.", promised, late)
+    if rma.status == S.SHIPPED:
+        tracking = f" Tracking number: {rma.outbound_tracking}." if rma.outbound_tracking else ""
+        return Outcome(f"Your device is on its way to you.{tracking}")
+    if rma.status == S.CLOSED:
+        return Outcome(RESOLUTION_SENTENCES.get(rma.resolution, "Your return is complete."))
+    if rma.status == S.REJECTED:
+        return Outcome("We could not accept this return; the timeline below says why.")
+    return Outcome("This return was cancelled. If your device still needs attention, you can start a new return.")
+
+
+RESOLUTION_SENTENCES: dict[str, str] = {
+    RMA.Resolution.REPAIRED: "Your device was repaired and sent back to you.",
+    RMA.Resolution.REPLACED: "Your device was replaced and the replacement sent to you.",
+    RMA.Resolution.REFUNDED: "You were refunded.",
+    RMA.Resolution.RETURNED_UNREPAIRED: "Your device was returned to you unrepaired.",
+    RMA.Resolution.NO_FAULT_FOUND: "We tested your device thoroughly, found no fault and sent it back to you.",
+}
+
+
+def compensation_sentence(compensation: Compensation | None) -> str:
+    """What the customer was given to make up for a late return or a repeat failure ("" if nothing)."""
+    if compensation is None or not compensation.is_granted:
+        return ""
+    why = []
+    if compensation.days_late:
+        why.append("we took longer than we said")
+    if compensation.repeat_failure:
+        why.append("your device failed again")
+    because = f"Because {' and '.join(why)}, we" if why else "We"
+    if compensation.kind == Compensation.Kind.EXTENDED_WARRANTY:
+        months = compensation.months
+        until = ""
+        if compensation.device is not None and compensation.device.warranty_ends_on:
+            until = f" It now runs until {day(compensation.device.warranty_ends_on)}."
+        return f"{because} have extended your warranty by {months} month{'s' if months != 1 else ''}.{until}"
+    return f"{because} have given you a service credit of {compensation.amount}."

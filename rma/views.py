@@ -1,0 +1,227 @@
+"""The customers' pages (SPEC §8): start a return, look it up, follow it by its secret link.
+
+Views check the shape of what was typed, call a service or a selector, and render. Every page
+answers with ``Referrer-Policy: no-referrer`` and is never cached, since it may carry a secret link
+or personal details.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_http_methods
+
+from rma import forms, notices, public, ratelimit, selectors, services, status_links
+from rma.exceptions import DomainError
+from rma.models import RMA, FollowUp, Source
+from rma.normalise import normalise_email
+
+
+def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        add_never_cache_headers(response)
+        return response
+
+    return wrapper
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: from ``RMA_CLIENT_IP_HEADER`` behind a proxy (its last entry), else the socket."""
+    if settings.RMA_CLIENT_IP_HEADER:
+        value = request.META.get(settings.RMA_CLIENT_IP_HEADER, "")
+        if value:
+            return value.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def see_other(url: str) -> HttpResponse:
+    """A redirect after a POST that the browser follows with a GET (and never re-POSTs)."""
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def to_status_page(request: HttpRequest, rma: RMA, *, acknowledge: bool = False) -> HttpResponse:
+    """Issue a fresh secret link and go there; ``acknowledge`` shows the thank-you banner on arrival."""
+    if acknowledge:
+        request.session["rma_acknowledged"] = rma.number
+    return see_other(status_links.status_path(status_links.status_link_issue(rma=rma)))
+
+
+def too_many(request: HttpRequest, verdict: ratelimit.Verdict) -> HttpResponse:
+    minutes = max(1, -(-verdict.retry_after // 60))
+    response = render(request, "rma/too_many.html", {"minutes": minutes}, status=429)
+    response.headers["Retry-After"] = str(verdict.retry_after)
+    return response
+
+
+@public_page
+@require_http_methods(["GET", "HEAD"])
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "rma/home.html", {"lookup_form": forms.ReturnLookupForm()})
+
+
+START_ERRORS = {
+    "unknown_serial": (
+        "serial_number",
+        "We could not find a device with this serial number. Please check it against the label: "
+        "0 (zero) and O, or 1 and I, are easy to mix up.",
+    ),
+    "device_not_in_service": (
+        "serial_number",
+        "This serial number belongs to a unit we have not sold yet. Please check it against the label on your device.",
+    ),
+}
+
+
+@public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def return_new(request: HttpRequest) -> HttpResponse:
+    open_return = False
+    if request.method == "POST":
+        verdict = ratelimit.hit("start-ip", client_ip(request), ratelimit.Rate.parse(settings.RMA_START_RATE_PER_IP))
+        if not verdict.allowed:
+            return too_many(request, verdict)
+        form = forms.ReturnStartForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                rma = services.rma_create(
+                    serial_number=data["serial_number"],
+                    customer_email=data["email"],
+                    customer_name=data["name"],
+                    fault_description=data["fault_description"],
+                    channel=RMA.Channel.WEB,
+                    actor=None,
+                    source=Source.PAGE,
+                    idempotency_key=data["submission_id"],
+                )
+            except DomainError as error:
+                field, message = START_ERRORS.get(error.code, (error.field, error.message))
+                if error.code == "open_rma_exists":
+                    open_return = True
+                elif field in form.fields:
+                    form.add_error(field, message)
+                else:
+                    form.add_error(None, message)
+            else:
+                return to_status_page(request, rma, acknowledge=True)
+    else:
+        form = forms.ReturnStartForm(initial={"submission_id": secrets.token_urlsafe(24)})
+    return render(request, "rma/start.html", {"form": form, "open_return": open_return})
+
+
+def _same_secret(typed: str, expected: str) -> bool:
+    """Constant-time comparison of two e-mail addresses (hashed, so lengths never show)."""
+    return hmac.compare_digest(
+        hashlib.sha256(typed.encode("utf-8", "surrogatepass")).digest(),
+        hashlib.sha256(expected.encode("utf-8", "surrogatepass")).digest(),
+    )
+
+
+@public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def return_status(request: HttpRequest) -> HttpResponse:
+    """Look a return up by number and e-mail.
+
+    A wrong number, a wrong e-mail and another customer's e-mail do the same work (one indexed query,
+    one constant-time comparison) and get the same page, byte for byte apart from the CSRF token.
+    """
+    not_found = False
+    if request.method == "POST":
+        form = forms.ReturnLookupForm(request.POST)
+        if form.is_valid():
+            number = form.cleaned_data["rma_number"].strip().upper()
+            verdict = ratelimit.hit_all(
+                [
+                    ("lookup-ip", client_ip(request), ratelimit.Rate.parse(settings.RMA_LOOKUP_RATE_PER_IP)),
+                    ("lookup-number", number, ratelimit.Rate.parse(settings.RMA_LOOKUP_RATE_PER_NUMBER)),
+                ]
+            )
+            if not verdict.allowed:
+                return too_many(request, verdict)
+            rma_id, expected = selectors.rma_lookup_key(number)
+            matches = _same_secret(normalise_email(form.cleaned_data["email"]), expected)
+            if matches and expected and rma_id is not None:
+                return to_status_page(request, selectors.rma_list().get(pk=rma_id))
+            not_found = True
+            form = forms.ReturnLookupForm()  # what was typed is not repeated back
+    else:
+        form = forms.ReturnLookupForm()
+    return render(request, "rma/lookup.html", {"form": form, "not_found": not_found})
+
+
+@public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def return_track(request: HttpRequest, token: str) -> HttpResponse:
+    rma = status_links.rma_by_status_token(token)
+    if rma is None:
+        return render(request, "rma/link_invalid.html", {"lookup_form": forms.ReturnLookupForm()}, status=404)
+    error = ""
+    status = 200
+    follow_up_form = forms.FollowUpAnswerForm()
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "quote":
+                quote_form = forms.QuoteAnswerForm(request.POST)
+                if quote_form.is_valid():
+                    accept = quote_form.cleaned_data["answer"] == "accept"
+                    answer = services.rma_accept_quote if accept else services.rma_decline_quote
+                    answer(rma=rma, actor=None, source=Source.PAGE)
+                    return see_other(request.path)
+                error = "Please choose whether to accept the quote."
+            else:
+                follow_up_form = forms.FollowUpAnswerForm(request.POST)
+                if follow_up_form.is_valid():
+                    follow_up = services.follow_up_answer(
+                        rma=rma,
+                        answer=follow_up_form.cleaned_data["answer"],
+                        description=follow_up_form.cleaned_data["description"],
+                    )
+                    if follow_up.repeat_rma is not None:
+                        return to_status_page(request, follow_up.repeat_rma, acknowledge=True)
+                    return see_other(request.path)
+                error = "Please tell us whether your device is working."
+        except DomainError as refused:
+            error, status = refused.message, 409
+            rma.refresh_from_db()
+    return render(
+        request,
+        "rma/status.html",
+        status_page_context(request, rma, error=error, follow_up_form=follow_up_form),
+        status=status,
+    )
+
+
+def status_page_context(request: HttpRequest, rma: RMA, **extra) -> dict:
+    follow_up = FollowUp.objects.filter(rma=rma).select_related("repeat_rma").first()
+    compensation = selectors.compensation_list().filter(rma=rma).first()
+    return {
+        "rma": rma,
+        "device": rma.device,
+        "acknowledged": request.session.get("rma_acknowledged") == rma.number,
+        "page_url": request.build_absolute_uri(request.path),
+        "sentence": public.status_sentence(rma),
+        "steps": public.progress_steps(rma),
+        "outcome": public.expected_outcome(rma),
+        "warranty_position": public.warranty_position(rma),
+        "compensation": public.compensation_sentence(compensation),
+        "notices": notices.notices_for(rma),
+        "timeline": list(selectors.rma_customer_timeline(rma).order_by("-created_at", "-id")),
+        "follow_up": follow_up,
+        "ask_follow_up": rma.status == RMA.Status.CLOSED and not (follow_up and follow_up.answer),
+        "quote_pending": rma.status == RMA.Status.AWAITING_CUSTOMER and rma.quote_status == RMA.QuoteStatus.PENDING,
+        **extra,
+    }
