@@ -112,7 +112,7 @@ class ReturnLookupForm(forms.Form):
     rma_number = forms.CharField(
         label="Return number",
         max_length=20,
-        help_text="It starts with RMA-, for example RMA-7KQ2M9XD. It is in our e-mails to you.",
+        help_text="It starts with RMA‑, for example RMA‑7KQ2M9XD. It is in our e-mails to you.",
         error_messages={"required": "Please enter your return number."},
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )

@@ -141,7 +141,8 @@ def expected_outcome(rma: RMA, today: date | None = None) -> Outcome:
         return Outcome(f"{_goal(rma)}.", promised, late)
     if rma.status == S.SHIPPED:
         tracking = f" Tracking number: {rma.outbound_tracking}." if rma.outbound_tracking else ""
-        return Outcome(f"Your device is on its way to you.{tracking}")
+        what = "replacement" if rma.replacement_device_id else "device"
+        return Outcome(f"Your {what} back in your hands, working.{tracking}")
     if rma.status == S.CLOSED:
         return Outcome(RESOLUTION_SENTENCES.get(rma.resolution, "Your return is complete."))
     if rma.status == S.REJECTED:

@@ -20,6 +20,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
 from rma import forms, notices, public, ratelimit, selectors, services, status_links
+from rma.csrf import csrf_protect_no_referrer
 from rma.exceptions import DomainError
 from rma.models import RMA, FollowUp, Source
 from rma.normalise import normalise_email
@@ -86,6 +87,7 @@ START_ERRORS = {
 }
 
 
+@csrf_protect_no_referrer
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def return_new(request: HttpRequest) -> HttpResponse:
@@ -131,6 +133,7 @@ def _same_secret(typed: str, expected: str) -> bool:
     )
 
 
+@csrf_protect_no_referrer
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def return_status(request: HttpRequest) -> HttpResponse:
@@ -163,6 +166,7 @@ def return_status(request: HttpRequest) -> HttpResponse:
     return render(request, "rma/lookup.html", {"form": form, "not_found": not_found})
 
 
+@csrf_protect_no_referrer
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def return_track(request: HttpRequest, token: str) -> HttpResponse:
