@@ -166,6 +166,14 @@ def return_status(request: HttpRequest) -> HttpResponse:
     return render(request, "rma/lookup.html", {"form": form, "not_found": not_found})
 
 
+TRACK_ERRORS = {
+    "open_rma_exists": (
+        "This device already has a return open, so we have not opened another. "
+        "Follow it with the link in our e-mails about it."
+    ),
+}
+
+
 @csrf_protect_no_referrer
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -199,7 +207,7 @@ def return_track(request: HttpRequest, token: str) -> HttpResponse:
                     return see_other(request.path)
                 error = "Please tell us whether your device is working."
         except DomainError as refused:
-            error, status = refused.message, 409
+            error, status = TRACK_ERRORS.get(refused.code, refused.message), 409
             rma.refresh_from_db()
     return render(
         request,

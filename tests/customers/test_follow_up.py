@@ -99,3 +99,14 @@ def test_a_return_that_is_not_closed_asks_nothing(client, flow, in_warranty_devi
     path = f"/returns/track/{status_link_issue(rma=rma)}/"
     assert "Is your device working properly now?" not in client.get(path).content.decode()
     assert client.post(path, {"answer": "still_failing"}).status_code == 409
+
+
+def test_still_failing_when_the_device_already_has_a_new_return_open(client, closed, in_warranty_device):
+    newer = open_return(in_warranty_device, email="owner@example.com")
+    path = f"/returns/track/{status_link_issue(rma=closed)}/"
+    response = client.post(path, {"answer": "still_failing"})
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "This device already has a return open" in body
+    assert newer.number not in body
+    assert not FollowUp.objects.filter(rma=closed).exclude(answer="").exists()
