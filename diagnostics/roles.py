@@ -18,6 +18,8 @@ _VIEW_RETURNS = [
     "rma.view_rmaevent",
     "rma.view_custodychange",
     "rma.view_goodwillgrant",
+    "rma.view_compensation",
+    "rma.view_followup",
 ]
 _VIEW_DIAGNOSTICS = [
     "diagnostics.view_component",
@@ -49,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rma.reject_rma",
         "rma.approve_goodwill",
         "rma.approve_compensation",
+        "rma.view_outboxmessage",
         "rma.add_customer",
         "rma.change_customer",
         "rma.add_device",

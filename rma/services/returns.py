@@ -189,7 +189,9 @@ def rma_receive(*, rma: RMA, actor: Actor, source: str, inbound_tracking: str = 
         if inbound_tracking.strip():
             change.set(locked, inbound_tracking=inbound_tracking.strip())
         custody_move(rma=locked, change=change, to=D.IN_REPAIR_CENTRE, actor=actor, source=source)
-        change.customer_message += f" We aim to have it on its way back to you by {promised_on:%A %d %B}."
+        change.customer_message += (
+            f" We aim to have it on its way back to you by {promised_on:%A} {promised_on.day} {promised_on:%B}."
+        )
         change.data["promised_on"] = promised_on.isoformat()
 
     return rma_transition(rma=rma, action="receive", actor=actor, source=source, apply=apply)

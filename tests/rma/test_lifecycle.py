@@ -626,7 +626,7 @@ def test_receive_sets_the_promised_date(build, technician, clock):
     assert rma.inbound_tracking == "IN-77"
     assert rma.disposition == D.IN_REPAIR_CENTRE
     event = last_event(rma)
-    assert f"{promised:%A %d %B}" in event.customer_message
+    assert f"{promised:%A} {promised.day} {promised:%B}" in event.customer_message
     assert event.data["promised_on"] == promised.isoformat()
     custody = CustodyChange.objects.get(rma=rma)
     assert (custody.from_disposition, custody.to_disposition, custody.holder) == (
