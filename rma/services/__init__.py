@@ -11,6 +11,7 @@ from rma.services.devices import (
     replacement_device_take,
 )
 from rma.services.goodwill import goodwill_eligibility, goodwill_grant
+from rma.services.imports import DeviceImportResult, devices_import, devices_import_csv
 from rma.services.returns import (
     rma_accept_quote,
     rma_add_note,
@@ -36,6 +37,7 @@ from rma.services.transitions import Change, actor_may, record_event, rma_transi
 
 __all__ = [
     "Change",
+    "DeviceImportResult",
     "actor_may",
     "customer_get_or_create",
     "device_create",
@@ -43,6 +45,8 @@ __all__ = [
     "device_get",
     "device_put_in_service",
     "device_warranty_end",
+    "devices_import",
+    "devices_import_csv",
     "goodwill_eligibility",
     "goodwill_grant",
     "product_model_set_warranty",
