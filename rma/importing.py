@@ -12,10 +12,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol, TextIO, TypeVar
+from typing import Any, Protocol, TextIO, TypeVar
 
 from django.core.management.base import BaseCommand
 from django.db import connection
+from django.db.models import Model
 
 from rma.exceptions import ImportFileInvalid
 
@@ -226,3 +227,47 @@ def write_report(
         out.write(command.style.WARNING(f"Warnings ({len(warnings):,}):"))
         for warning in warnings:
             out.write(f"  {warning}")
+
+
+def rows_insert(model: type[Model], rows: Sequence[dict[str, Any]], *, with_ids: bool = False) -> list[int]:
+    """Insert plain rows (dicts keyed by field ``attname``, every row the same keys) in bulk.
+
+    On PostgreSQL the rows are COPYed, with primary keys taken from the table's sequence first when
+    ``with_ids``; elsewhere they go through ``bulk_create``. Returns the new primary keys when
+    ``with_ids`` (in the order of ``rows``), else an empty list. Like ``bulk_create``: no ``save()``,
+    no signals.
+    """
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = model._default_manager.bulk_create([model(**row) for row in rows])
+        return [obj.pk for obj in created] if with_ids else []
+
+    from psycopg.types.json import Jsonb
+
+    columns = list(rows[0])
+    json_columns = {f.attname for f in model._meta.concrete_fields if f.get_internal_type() == "JSONField"}
+    table = connection.ops.quote_name(model._meta.db_table)
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        if with_ids:
+            pk = model._meta.pk.column
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, pk, len(rows)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            columns = [pk, *columns]
+        names = ", ".join(connection.ops.quote_name(column_of(model, name)) for name in columns)
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for position, row in enumerate(rows):
+                values = [Jsonb(value) if name in json_columns else value for name, value in row.items()]
+                copy.write_row([ids[position], *values] if with_ids else values)
+    return ids
+
+
+def column_of(model: type[Model], attname: str) -> str:
+    for model_field in model._meta.concrete_fields:
+        if model_field.attname == attname:
+            return model_field.column
+    raise LookupError(f"{model.__name__} has no field {attname}")
