@@ -20,6 +20,7 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import cast
 
 import factory.random
 from django.contrib.auth import get_user_model
@@ -31,7 +32,7 @@ from diagnostics import roles
 from diagnostics import services as diagnostics_services
 from diagnostics.factories import ComponentFactory, FailurePatternFactory
 from diagnostics.imports import failures_import
-from diagnostics.models import FailurePattern
+from diagnostics.models import Component, FailurePattern
 from diagnostics.selectors import goodwill_suggestion
 from rma import policy
 from rma import services as rma_services
@@ -300,30 +301,39 @@ class _DemoBuilder:
     # Reference data -----------------------------------------------------------------------------
 
     def reference_data(self) -> None:
-        self.models = {
-            model.sku: ProductModelFactory(
-                sku=model.sku,
-                name=model.name,
-                family=model.family,
-                warranty_months=model.warranty_months,
-                goodwill_window_months=model.goodwill_window_months,
+        # The factories return model instances (typed as the factory class, hence the casts).
+        self.models: dict[str, ProductModel] = {
+            model.sku: cast(
+                ProductModel,
+                ProductModelFactory(
+                    sku=model.sku,
+                    name=model.name,
+                    family=model.family,
+                    warranty_months=model.warranty_months,
+                    goodwill_window_months=model.goodwill_window_months,
+                ),
             )
             for model in MODELS
         }
-        self.components = {code: ComponentFactory(code=code, name=name) for code, name in COMPONENTS.items()}
+        self.components: dict[str, Component] = {
+            code: cast(Component, ComponentFactory(code=code, name=name)) for code, name in COMPONENTS.items()
+        }
         for spec in PATTERNS:
-            pattern = FailurePatternFactory(
-                code=spec.code,
-                title=spec.title,
-                component=self.components[spec.component],
-                status=spec.status,
-                symptoms=spec.symptoms,
-                samples_wanted=spec.samples_wanted,
-                owner=self.engineer,
-                root_cause=spec.root_cause,
-                corrective_action=spec.corrective_action,
-                effectivity=spec.effectivity,
-                public_summary=spec.public_summary,
+            pattern = cast(
+                FailurePattern,
+                FailurePatternFactory(
+                    code=spec.code,
+                    title=spec.title,
+                    component=self.components[spec.component],
+                    status=spec.status,
+                    symptoms=spec.symptoms,
+                    samples_wanted=spec.samples_wanted,
+                    owner=self.engineer,
+                    root_cause=spec.root_cause,
+                    corrective_action=spec.corrective_action,
+                    effectivity=spec.effectivity,
+                    public_summary=spec.public_summary,
+                ),
             )
             pattern.affected_models.set([self.models[sku] for sku in spec.skus])
         self.summary.product_models = len(self.models)
@@ -380,24 +390,27 @@ class _DemoBuilder:
 
     def history(self) -> None:
         """Closed field failures, through the failure import; the emerging lot fails far more often."""
-        patterns_by = {}
+        patterns_by: dict[tuple[str, str], list[str]] = {}
         for spec in PATTERNS:
             for sku in spec.skus:
                 patterns_by.setdefault((sku, spec.component), []).append(spec.code)
         latest = self.today - dt.timedelta(days=7)
-        rows = []
+        rows: list[dict[str, object]] = []
         devices = Device.objects.filter(shipped_on__isnull=False, product_model__sku__in=MODELS_BY_SKU).select_related(
             "product_model"
         )
         for device in devices.order_by("serial_number"):
             model = MODELS_BY_SKU[device.product_model.sku]
-            age = (latest - device.shipped_on).days
+            shipped = device.shipped_on
+            if shipped is None:
+                continue
+            age = (latest - shipped).days
             if age < 14:
                 continue
             emerging = device.lot == self.summary.emerging_lot
             if emerging and self.rng.random() < EMERGING_FAILURE_SHARE:
                 component, outcome, pattern = EMERGING_COMPONENT, "confirmed", EMERGING_PATTERN
-                reported = device.shipped_on + dt.timedelta(days=self.rng.randint(10, age))
+                reported = shipped + dt.timedelta(days=self.rng.randint(10, age))
                 notes = "No power after an overnight charge; board draws no current."
             elif self.rng.random() < BACKGROUND_FAILURES_PER_YEAR * age / 365:
                 component = weighted(self.rng, model.components)
@@ -406,7 +419,7 @@ class _DemoBuilder:
                 pattern = ""
                 if candidates and outcome in ("confirmed", "cause_unknown") and self.rng.random() < 0.4:
                     pattern = self.rng.choice(candidates)
-                reported = device.shipped_on + dt.timedelta(days=self.rng.randint(7, age))
+                reported = shipped + dt.timedelta(days=self.rng.randint(7, age))
                 notes = ""
             else:
                 continue
@@ -474,10 +487,13 @@ class _DemoBuilder:
 
     def open(self, device: Device, component: str, *, by_phone: bool = False) -> RMA:
         faults = EARBUD_FAULTS if device.product_model.family == "Earbuds" else FAULTS[component]
+        owner = device.owner
+        if owner is None:
+            raise ValueError(f"Demo returns are opened by owners; {device} has none.")
         return rma_services.rma_create(
             serial_number=device.serial_number,
-            customer_email=device.owner.email,
-            customer_name=device.owner.name,
+            customer_email=owner.email,
+            customer_name=owner.name,
             fault_description=self.rng.choice(faults),
             channel=RMA.Channel.PHONE if by_phone else RMA.Channel.WEB,
             actor=self.technician if by_phone else None,

@@ -31,6 +31,7 @@ from rma.importing import (
     csv_rows,
     import_lock,
     mapping_rows,
+    max_length,
     reading,
     rows_insert,
 )
@@ -46,10 +47,10 @@ WRITE_BATCH_ROWS = 20_000  # failures built and written at a time
 LOOKUP_BATCH_ROWS = 500  # values per IN (...) query (SQLite allows 999 parameters)
 FAULT_DESCRIPTION = "Field failure imported from history; no description was recorded."
 
-EXTERNAL_ID_MAX = RMA._meta.get_field("external_id").max_length
-SERIAL_MAX = Device._meta.get_field("serial_number").max_length
-COMPONENT_MAX = Component._meta.get_field("code").max_length
-PATTERN_MAX = FailurePattern._meta.get_field("code").max_length
+EXTERNAL_ID_MAX = max_length(RMA, "external_id")
+SERIAL_MAX = max_length(Device, "serial_number")
+COMPONENT_MAX = max_length(Component, "code")
+PATTERN_MAX = max_length(FailurePattern, "code")
 COMPONENT_CODE = re.compile(r"[-a-z0-9_]+\Z")
 OUTCOMES = tuple(Diagnosis.Outcome.values)
 NOT_PATTERN_OUTCOMES = (Diagnosis.Outcome.NO_FAULT_FOUND.value, Diagnosis.Outcome.CUSTOMER_DAMAGE.value)
@@ -201,7 +202,7 @@ class _FailureImport:
                 continue
             notes = values[i_notes].strip() if i_notes is not None else ""
             failures.append(
-                _Failure(line, external_id, serial, self.dates.day(reported), component, pattern, outcome, notes)
+                _Failure(line, external_id, serial, date.fromisoformat(reported), component, pattern, outcome, notes)
             )
         self.result.rows = len(failures) + len(errors)
         return failures
@@ -253,17 +254,19 @@ class _FailureImport:
     def devices_by_serial(serials: set[str]) -> dict[str, _Device]:
         devices = {}
         for chunk in batched(sorted(serials), LOOKUP_BATCH_ROWS):
-            for serial, *facts in Device.objects.filter(serial_number__in=chunk).values_list(
+            stored = Device.objects.filter(serial_number__in=chunk).values_list(
                 "serial_number", "id", "owner_id", "manufactured_on", "shipped_on", "warranty_ends_on"
-            ):
-                devices[serial] = _Device(*facts)
+            )
+            for serial, pk, owner_id, manufactured_on, shipped_on, warranty_ends_on in stored:
+                devices[serial] = _Device(pk, owner_id, manufactured_on, shipped_on, warranty_ends_on)
         return devices
 
     @staticmethod
     def imported_external_ids(external_ids: list[str]) -> set[str]:
         imported: set[str] = set()
         for chunk in batched(external_ids, LOOKUP_BATCH_ROWS):
-            imported.update(RMA.objects.filter(external_id__in=chunk).values_list("external_id", flat=True))
+            stored = RMA.objects.filter(external_id__in=chunk).values_list("external_id", flat=True)
+            imported.update(external_id for external_id in stored if external_id)
         return imported
 
     # Writing ------------------------------------------------------------------------------------------

@@ -251,7 +251,7 @@ def rows_insert(model: type[Model], rows: Sequence[dict[str, Any]], *, with_ids:
     ids: list[int] = []
     with connection.cursor() as cursor:
         if with_ids:
-            pk = model._meta.pk.column
+            pk = "id" if model._meta.pk is None else model._meta.pk.attname
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                 [model._meta.db_table, pk, len(rows)],
@@ -268,6 +268,14 @@ def rows_insert(model: type[Model], rows: Sequence[dict[str, Any]], *, with_ids:
 
 def column_of(model: type[Model], attname: str) -> str:
     for model_field in model._meta.concrete_fields:
-        if model_field.attname == attname:
+        if model_field.attname == attname and model_field.column:
             return model_field.column
     raise LookupError(f"{model.__name__} has no field {attname}")
+
+
+def max_length(model: type[Model], name: str) -> int:
+    """The ``max_length`` of a text field, for checking values before they reach the database."""
+    length = getattr(model._meta.get_field(name), "max_length", None)
+    if not isinstance(length, int):
+        raise LookupError(f"{model.__name__}.{name} has no max_length")
+    return length

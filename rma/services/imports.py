@@ -35,6 +35,7 @@ from rma.importing import (
     csv_rows,
     import_lock,
     mapping_rows,
+    max_length,
     reading,
 )
 from rma.models import Customer, Device, ProductModel
@@ -53,14 +54,14 @@ CHECKED_BATCH_ROWS = 5000  # good rows handed on at a time
 QUERY_BATCH_ROWS = 500  # rows per query on the portable path (SQLite allows 999 parameters)
 
 TEXT_LIMITS = {
-    "serial_number": Device._meta.get_field("serial_number").max_length,
-    "model_sku": ProductModel._meta.get_field("sku").max_length,
-    "lot": Device._meta.get_field("lot").max_length,
-    "firmware_version": Device._meta.get_field("firmware_version").max_length,
+    "serial_number": max_length(Device, "serial_number"),
+    "model_sku": max_length(ProductModel, "sku"),
+    "lot": max_length(Device, "lot"),
+    "firmware_version": max_length(Device, "firmware_version"),
 }
 SERIAL_MAX, SKU_MAX, LOT_MAX, FIRMWARE_MAX = TEXT_LIMITS.values()
-NAME_MAX = ProductModel._meta.get_field("name").max_length
-EMAIL_MAX = Customer._meta.get_field("email").max_length
+NAME_MAX = max_length(ProductModel, "name")
+EMAIL_MAX = max_length(Customer, "email")
 
 # A good row, normalised; dates are ISO text, "" when empty:
 # (serial_number, model_sku, lot, manufactured_on, shipped_on, firmware_version, customer_email, warranty_ends_on)
