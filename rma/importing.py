@@ -62,12 +62,14 @@ def columns_match(header: Sequence[str], *, required: Sequence[str], optional: S
             f"Expected: {expected}. Nothing was imported."
         )
     known = {*required, *optional}
-    unknown = tuple(name or f"(unnamed, position {position})" for position, name in enumerate(names, 1))
-    unknown = tuple(label for label, name in zip(unknown, names, strict=True) if name not in known)
     return Columns(
         index={name: position for position, name in enumerate(names) if name in known},
         count=len(names),
-        unknown=unknown,
+        unknown=tuple(
+            name or f"(unnamed, position {position})"
+            for position, name in enumerate(names, start=1)
+            if name not in known
+        ),
     )
 
 
@@ -245,23 +247,24 @@ def rows_insert(model: type[Model], rows: Sequence[dict[str, Any]], *, with_ids:
 
     from psycopg.types.json import Jsonb
 
-    columns = list(rows[0])
-    json_columns = {f.attname for f in model._meta.concrete_fields if f.get_internal_type() == "JSONField"}
+    fields = list(rows[0])
+    json_fields = {f.attname for f in model._meta.concrete_fields if f.get_internal_type() == "JSONField"}
     table = connection.ops.quote_name(model._meta.db_table)
+    columns = [column_of(model, name) for name in fields]
     ids: list[int] = []
     with connection.cursor() as cursor:
         if with_ids:
-            pk = "id" if model._meta.pk is None else model._meta.pk.attname
+            pk = column_of(model, "id" if model._meta.pk is None else model._meta.pk.attname)
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                 [model._meta.db_table, pk, len(rows)],
             )
             ids = [row[0] for row in cursor.fetchall()]
             columns = [pk, *columns]
-        names = ", ".join(connection.ops.quote_name(column_of(model, name)) for name in columns)
+        names = ", ".join(connection.ops.quote_name(column) for column in columns)
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for position, row in enumerate(rows):
-                values = [Jsonb(value) if name in json_columns else value for name, value in row.items()]
+                values = [Jsonb(row[name]) if name in json_fields else row[name] for name in fields]
                 copy.write_row([ids[position], *values] if with_ids else values)
     return ids
 
