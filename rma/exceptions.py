@@ -49,3 +49,9 @@ class InvalidInput(DomainError):
 
     code = "invalid"
     http_status = 400
+
+
+class ImportFileInvalid(InvalidInput):
+    """A file that cannot be imported at all (no header, a required column missing): no row was read."""
+
+    code = "import_file_invalid"

@@ -15,6 +15,7 @@ from rma.services.devices import (
 )
 from rma.services.follow_ups import follow_up_answer, follow_ups_queue_due
 from rma.services.goodwill import goodwill_eligibility, goodwill_grant
+from rma.services.imports import DeviceImportResult, devices_import, devices_import_csv
 from rma.services.returns import (
     rma_accept_quote,
     rma_add_note,
@@ -41,6 +42,7 @@ from rma.status_links import status_link_issue
 
 __all__ = [
     "Change",
+    "DeviceImportResult",
     "actor_may",
     "compensation_approve",
     "compensation_assess",
@@ -51,6 +53,8 @@ __all__ = [
     "device_put_in_service",
     "device_update",
     "device_warranty_end",
+    "devices_import",
+    "devices_import_csv",
     "follow_up_answer",
     "follow_ups_queue_due",
     "goodwill_eligibility",

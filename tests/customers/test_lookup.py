@@ -59,26 +59,38 @@ def test_wrong_number_wrong_email_and_another_customers_email_get_the_same_bytes
 
 
 def test_the_three_wrong_cases_take_the_same_time(client, rma, other_customer, settings):
-    """Interleaved in a random order, many times; compared on medians and lower quartiles (other
-    processes on a busy machine only ever add time), with a generous tolerance."""
+    """Interleaved in a random order, many times; compared on the 10th and 30th percentiles (other
+    processes on a busy machine only ever add time), with a generous tolerance. A real difference
+    shows in every round; load from elsewhere does not, so a round is repeated before failing."""
     settings.RMA_LOOKUP_RATE_PER_IP = "100000/60"
     settings.RMA_LOOKUP_RATE_PER_NUMBER = "100000/60"
     cases = list(wrong_lookups(rma, other_customer).items())
-    timings: dict[str, list[float]] = {case: [] for case, _ in cases}
     shuffle = random.Random(6).shuffle
     for _ in range(5):  # warm up
         for _case, data in cases:
             client.post(LOOKUP, data)
-    for _ in range(150):
-        shuffle(cases)
-        for case, data in cases:
-            start = time.perf_counter()
-            client.post(LOOKUP, data)
-            timings[case].append(time.perf_counter() - start)
-    for statistic in (statistics.median, lambda values: statistics.quantiles(values, n=4)[0]):
-        figures = {case: statistic(values) for case, values in timings.items()}
-        fastest, slowest = min(figures.values()), max(figures.values())
-        assert slowest - fastest <= max(0.3 * fastest, 0.0005), figures
+
+    def spread() -> tuple[bool, dict]:
+        timings: dict[str, list[float]] = {case: [] for case, _ in cases}
+        for _ in range(150):
+            shuffle(cases)
+            for case, data in cases:
+                start = time.perf_counter()
+                client.post(LOOKUP, data)
+                timings[case].append(time.perf_counter() - start)
+        report = {}
+        for name, cut in (("p10", 0), ("p30", 2)):
+            figures = {case: statistics.quantiles(values, n=10)[cut] for case, values in timings.items()}
+            fastest, slowest = min(figures.values()), max(figures.values())
+            report[name] = figures
+            if slowest - fastest > max(0.3 * fastest, 0.0005):
+                return False, report
+        return True, report
+
+    rounds = [spread() for _ in range(1)]
+    while not rounds[-1][0] and len(rounds) < 3:
+        rounds.append(spread())
+    assert rounds[-1][0], [report for _, report in rounds]
 
 
 def test_malformed_input_gets_field_errors_without_a_lookup(client):
