@@ -105,9 +105,8 @@ def database_ensure(url: str) -> None:
             print(f"created database {name}")
 
 
-# The file's columns, with an index for each index of the devices table: primary key, unique serial
-# (and the pattern index Django adds for it), model + lot, model + firmware, model + ship date, and
-# the two foreign-key indexes (model, owner).
+# The file's columns, with an index for each index of the devices table: primary key, unique serial,
+# model + lot, model + firmware, model + ship date, and the owner foreign key.
 RAW_TABLE = """
 DROP TABLE IF EXISTS bench_raw_device;
 CREATE TABLE bench_raw_device (
@@ -122,11 +121,9 @@ CREATE TABLE bench_raw_device (
     warranty_months smallint,
     customer_email varchar(254)
 );
-CREATE INDEX bench_raw_serial_like ON bench_raw_device (serial_number varchar_pattern_ops);
 CREATE INDEX bench_raw_model_lot ON bench_raw_device (model_sku, lot);
 CREATE INDEX bench_raw_model_fw ON bench_raw_device (model_sku, firmware_version);
 CREATE INDEX bench_raw_model_shipped ON bench_raw_device (model_sku, shipped_on);
-CREATE INDEX bench_raw_model ON bench_raw_device (model_sku);
 CREATE INDEX bench_raw_owner ON bench_raw_device (customer_email);
 """
 

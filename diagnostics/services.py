@@ -57,6 +57,8 @@ def diagnosis_record(
     """Log a technician's diagnosis; a received RMA first moves to diagnosing."""
     if outcome not in Diagnosis.Outcome.values:
         raise InvalidInput(f"Unknown outcome “{outcome}”.", code="invalid_outcome", field="outcome")
+    if minutes_spent < 0:
+        raise InvalidInput("Minutes spent cannot be negative.", code="invalid_minutes", field="minutes_spent")
     if pattern is not None and pattern.component_id != component.pk:
         raise InvalidInput(
             f"Pattern {pattern.code} is a {pattern.component} failure, not {component}.",
@@ -101,8 +103,6 @@ def diagnosis_record(
             "pattern_match": pattern_match,
         },
     )
-    if minutes_spent < 0:
-        raise InvalidInput("Minutes spent cannot be negative.", code="invalid_minutes", field="minutes_spent")
     return Diagnosis.objects.create(
         rma=rma,
         component=component,

@@ -47,8 +47,11 @@ class Customer(models.Model):
 class Device(models.Model):
     """One unit. Devices with a ship date form the installed base."""
 
-    serial_number = models.CharField(max_length=64, unique=True, help_text="Stored trimmed and upper-case.")
-    product_model = models.ForeignKey(ProductModel, on_delete=models.PROTECT, related_name="devices")
+    # Unique through a constraint rather than ``unique=True``: on PostgreSQL that spares the extra
+    # pattern-ops index, which only LIKE searches would use (lookups are exact on the normalised serial).
+    serial_number = models.CharField(max_length=64, help_text="Stored trimmed and upper-case.")
+    # Not indexed on its own: the (product_model, …) indexes below serve lookups by model.
+    product_model = models.ForeignKey(ProductModel, on_delete=models.PROTECT, related_name="devices", db_index=False)
     lot = models.CharField(max_length=64, blank=True)
     manufactured_on = models.DateField(null=True, blank=True)
     shipped_on = models.DateField(null=True, blank=True, help_text="Empty while the unit is in stock.")
@@ -65,6 +68,7 @@ class Device(models.Model):
     class Meta:
         ordering = ["serial_number"]
         constraints = [
+            models.UniqueConstraint(fields=["serial_number"], name="device_serial_unique"),
             models.CheckConstraint(
                 condition=Q(serial_number=Upper(Trim("serial_number"))) & ~Q(serial_number=""),
                 name="device_serial_normalised",

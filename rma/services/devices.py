@@ -114,14 +114,19 @@ def product_model_set_warranty(*, product_model: ProductModel, warranty_months: 
     """Change a model's warranty length and recompute the warranty end of its devices."""
     product_model.warranty_months = warranty_months
     product_model.save(update_fields=["warranty_months"])
+    now = timezone.now()
     updated = []
     for device in Device.objects.filter(product_model=product_model).iterator(chunk_size=5000):
-        device.warranty_ends_on = device_warranty_end(device, product_model)
+        warranty_ends_on = device_warranty_end(device, product_model)
+        if warranty_ends_on == device.warranty_ends_on:
+            continue
+        device.warranty_ends_on = warranty_ends_on
+        device.updated_at = now
         updated.append(device)
         if len(updated) == 5000:
-            Device.objects.bulk_update(updated, ["warranty_ends_on"])
+            Device.objects.bulk_update(updated, ["warranty_ends_on", "updated_at"])
             updated = []
-    Device.objects.bulk_update(updated, ["warranty_ends_on"])
+    Device.objects.bulk_update(updated, ["warranty_ends_on", "updated_at"])
     return Device.objects.filter(product_model=product_model).count()
 
 
