@@ -209,6 +209,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # In eager mode every task would log its success.
+        "celery.app.trace": {"level": "WARNING"},
         "django.request": {"filters": ["redact_secret_links"]},
         "django.server": {
             "handlers": ["console"],
