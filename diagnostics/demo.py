@@ -333,6 +333,8 @@ class _DemoBuilder:
                     corrective_action=spec.corrective_action,
                     effectivity=spec.effectivity,
                     public_summary=spec.public_summary,
+                    # a verified fix says where it applies: here, units built after the firmware release
+                    effective_from_date=self.first_week + dt.timedelta(weeks=38) if spec.status == P.VERIFIED else None,
                 ),
             )
             pattern.affected_models.set([self.models[sku] for sku in spec.skus])

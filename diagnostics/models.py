@@ -7,10 +7,11 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
-from rma.models import RMA, Device, ProductModel
+from rma.models import RMA, AppendOnlyModel, Device, ProductModel, Source
 
 
 class Component(models.Model):
@@ -34,6 +35,12 @@ class PatternStatus(models.TextChoices):
 
 
 class FailurePattern(models.Model):
+    """A recurring failure, followed like a FRACAS record from first sighting to a verified fix.
+
+    Status moves only through ``diagnostics.patterns.pattern_transition`` (the table is in
+    ``diagnostics.lifecycle``); every move is a ``PatternEvent``.
+    """
+
     Status = PatternStatus
 
     # Patterns in these statuses have a known cause: a unit that matches one is not worth keeping.
@@ -43,7 +50,8 @@ class FailurePattern(models.Model):
     title = models.CharField(max_length=200)
     component = models.ForeignKey(Component, on_delete=models.PROTECT, related_name="patterns")
     symptoms = models.TextField(blank=True, help_text="How the failure shows itself.")
-    status = models.CharField(max_length=24, choices=Status.choices, default=Status.NEW)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.NEW, editable=False)
+    status_changed_at = models.DateTimeField(default=timezone.now, editable=False)
     samples_wanted = models.PositiveIntegerField(
         default=0, help_text="How many more failed units engineers want to examine."
     )
@@ -55,25 +63,93 @@ class FailurePattern(models.Model):
     affected_firmware = models.JSONField(default=list, blank=True)
     root_cause = models.TextField(blank=True)
     corrective_action = models.TextField(blank=True)
-    effectivity = models.CharField(
-        max_length=200, blank=True, help_text="From which lot, firmware or date the fix applies."
+    effectivity = models.CharField(max_length=200, blank=True, help_text="The fix and where it applies, in words.")
+    # Where the fix applies, structured so a new failure can be told apart from a pre-fix unit: a unit
+    # has the fix when it is from this lot or a later one, runs this firmware or a later one, or was
+    # built on or after this date (any one is enough).
+    effective_from_lot = models.CharField(max_length=64, blank=True, help_text="The first lot built with the fix.")
+    effective_from_firmware = models.CharField(
+        max_length=64, blank=True, help_text="The first firmware version with the fix."
+    )
+    effective_from_date = models.DateField(
+        null=True, blank=True, help_text="Units built on or after this date have the fix."
     )
     public_summary = models.TextField(blank=True, help_text="What customers are told about this failure.")
+    symptom_corpus = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="What technicians wrote on diagnoses of this pattern (varied, newest first): suggestions learn it.",
+    )
+    # Everything the suggestions match symptoms against; on PostgreSQL a GIN trigram index covers it
+    # (created in the migration, as it exists only there).
+    search_text = models.GeneratedField(
+        expression=Concat(
+            "title", Value("\n"), "symptoms", Value("\n"), "symptom_corpus", output_field=models.TextField()
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["code"]
+        permissions = [("manage_pattern", "Can move failure patterns through their lifecycle")]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=PatternStatus.values), name="pattern_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status__in=["root_caused", "corrective_action", "verified"]) | ~Q(root_cause=""),
+                name="pattern_root_caused_has_cause",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="verified")
+                | (
+                    ~Q(corrective_action="")
+                    & ~Q(effective_from_lot="", effective_from_firmware="", effective_from_date__isnull=True)
+                ),
+                name="pattern_verified_has_fix",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
 
+    def search_text_lines(self) -> list[str]:
+        """The phrases suggestions compare a note with: the title with the description, then the corpus."""
+        return [f"{self.title} {self.symptoms}", *self.symptom_corpus.splitlines()]
+
     @property
     def cause_known(self) -> bool:
+        """Root caused, or closed with a cause (a pattern closed as a duplicate never found one)."""
+        if self.status == PatternStatus.CLOSED:
+            return bool(self.root_cause.strip())
         return self.status in self.CAUSE_KNOWN_STATUSES
+
+
+class PatternEvent(AppendOnlyModel):
+    """One row of a pattern's history: a status change or a notable action. Never edited, never deleted."""
+
+    pattern = models.ForeignKey(FailurePattern, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "pattern event"
+        constraints = [
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="pattern_event_source_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pattern_id}: {self.action}"
 
 
 class DiagnosisOutcome(models.TextChoices):
@@ -122,6 +198,7 @@ class Diagnosis(models.Model):
         ]
         indexes = [
             models.Index(fields=["component", "outcome"], name="diagnosis_component_idx"),
+            models.Index(fields=["pattern", "created_at"], name="diagnosis_pattern_recent_idx"),
         ]
 
     def __str__(self) -> str:
@@ -161,17 +238,21 @@ class RootCauseCase(models.Model):
 
     rma = models.OneToOneField(RMA, on_delete=models.PROTECT, related_name="rca_case")
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="rca_cases")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN, editable=False)
     engineer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="rca_cases"
     )
-    findings = models.TextField(blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    findings = models.TextField(blank=True, help_text="Dated entries, newest last.")
     conclusion = models.TextField(blank=True)
     pattern = models.ForeignKey(
         FailurePattern, on_delete=models.PROTECT, null=True, blank=True, related_name="rca_cases"
     )
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["opened_at"]
@@ -182,7 +263,102 @@ class RootCauseCase(models.Model):
                 condition=Q(status="open", closed_at__isnull=True) | Q(status="closed", closed_at__isnull=False),
                 name="rca_case_closed_at_consistent",
             ),
+            models.CheckConstraint(
+                condition=Q(status="open") | ~Q(conclusion=""), name="rca_case_closed_has_conclusion"
+            ),
         ]
+        indexes = [models.Index(fields=["status", "opened_at"], name="rca_case_queue_idx")]
 
     def __str__(self) -> str:
         return f"RCA {self.rma_id}"
+
+
+def case_attachment_path(instance: CaseAttachment, filename: str) -> str:
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"rca-cases/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class CaseAttachment(models.Model):
+    """A photo, log or report on a root-cause case, stored under a generated name."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", "Photo"
+        LOG = "log", "Log"
+        REPORT = "report", "Report"
+
+    case = models.ForeignKey(RootCauseCase, on_delete=models.PROTECT, related_name="attachments")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    file = models.FileField(upload_to=case_attachment_path)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = "case attachment"
+
+    def __str__(self) -> str:
+        return self.original_name or self.file.name or ""
+
+
+class Advisory(models.Model):
+    """A customer-facing notice about a failure pattern, for the units it affects.
+
+    A unit is affected when its model is listed and, where lots or firmware versions are listed,
+    its lot or firmware is among them. Published advisories show on affected returns' status pages;
+    owners of affected units can be e-mailed.
+    """
+
+    pattern = models.ForeignKey(FailurePattern, on_delete=models.PROTECT, related_name="advisories")
+    title = models.CharField(max_length=200, help_text="Public: customers read it.")
+    body = models.TextField(help_text="Public: what happened, what it means for the customer, what to do.")
+    affected_models = models.ManyToManyField(ProductModel, related_name="advisories")
+    affected_lots = models.JSONField(default=list, blank=True, help_text="Empty: every lot.")
+    affected_firmware = models.JSONField(default=list, blank=True, help_text="Empty: every firmware version.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    owners_notified_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When e-mailing the owners of affected units was started."
+    )
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+        verbose_name_plural = "advisories"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | Q(published_at__isnull=False),
+                name="advisory_withdrawn_after_published",
+            ),
+            models.CheckConstraint(
+                condition=Q(published_at__isnull=True) | Q(published_by__isnull=False),
+                name="advisory_published_by_someone",
+            ),
+        ]
+        indexes = [models.Index(fields=["published_at", "withdrawn_at"], name="advisory_live_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_live(self) -> bool:
+        return self.published_at is not None and self.withdrawn_at is None
+
+    @property
+    def state(self) -> str:
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        return "published" if self.published_at is not None else "draft"

@@ -27,6 +27,9 @@ _VIEW_DIAGNOSTICS = [
     "diagnostics.view_diagnosis",
     "diagnostics.view_diagnosisattachment",
     "diagnostics.view_rootcausecase",
+    "diagnostics.view_patternevent",
+    "diagnostics.view_caseattachment",
+    "diagnostics.view_advisory",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -70,6 +73,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "diagnostics.change_failurepattern",
         "diagnostics.add_rootcausecase",
         "diagnostics.change_rootcausecase",
+        # the closed loop: pattern lifecycle, case work, advisories
+        "diagnostics.manage_pattern",
+        "diagnostics.add_caseattachment",
+        "diagnostics.add_advisory",
+        "diagnostics.change_advisory",
     ],
 }
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from diagnostics.models import Diagnosis, FailurePattern, RootCauseCase
+from diagnostics.models import Diagnosis, FailurePattern, PatternEvent, RootCauseCase
 from rma import policy
-from rma.models import RMA
+from rma.models import RMA, CustodyChange
 from rma.services import goodwill_eligibility
 
 
@@ -30,12 +30,19 @@ def pattern_samples_still_wanted(pattern: FailurePattern) -> int:
     A unit counts once it has been retained, even after engineering analysed and scrapped it:
     the custody history says so, not the unit's current disposition.
     """
-    retained = (
-        RMA.objects.filter(diagnoses__pattern=pattern, custody_changes__to_disposition=RMA.Disposition.RETAINED_FOR_RCA)
-        .distinct()
-        .count()
-    )
+    retained = retained_rmas().filter(pattern_links(pattern.pk)).distinct().count()
     return max(pattern.samples_wanted - retained, 0)
+
+
+def retained_rmas():
+    """Returns whose unit was ever retained for analysis (from the custody history)."""
+    ever = CustodyChange.objects.filter(to_disposition=RMA.Disposition.RETAINED_FOR_RCA).values("rma_id")
+    return RMA.objects.filter(pk__in=ever)
+
+
+def pattern_links(pattern_id) -> Q:
+    """An RMA linked to a pattern: by one of its diagnoses, or by its root-cause case's conclusion."""
+    return Q(diagnoses__pattern_id=pattern_id) | Q(rca_case__pattern_id=pattern_id)
 
 
 def analysis_for_rma(rma: RMA, *, lock: bool = False) -> policy.Analysis:
@@ -62,19 +69,61 @@ def goodwill_suggestion(rma: RMA) -> policy.Decision:
 
 
 def rca_cases_open():
-    return (
-        RootCauseCase.objects.filter(status=RootCauseCase.Status.OPEN)
-        .select_related("rma", "device__product_model", "engineer", "pattern")
-        .order_by("opened_at")
-    )
+    return rca_case_queue()
+
+
+def rca_case_queue(*, engineer=None, unassigned: bool = False, status: str = RootCauseCase.Status.OPEN):
+    """The engineers' queue: cases oldest first (``RootCauseCase.age`` says how old)."""
+    cases = RootCauseCase.objects.select_related(
+        "rma__customer", "device__product_model", "engineer", "pattern"
+    ).order_by("opened_at", "pk")
+    if status:
+        cases = cases.filter(status=status)
+    if engineer is not None:
+        cases = cases.filter(engineer=engineer)
+    if unassigned:
+        cases = cases.filter(engineer__isnull=True)
+    return cases
+
+
+class SubqueryCount(Subquery):
+    """How many rows a correlated subquery returns."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _counted)"
+    output_field = IntegerField()
 
 
 def patterns_with_counts():
+    """Patterns with their diagnoses, units retained for analysis (ever) and repeat failures counted."""
+    pattern = OuterRef("pk")
     return FailurePattern.objects.select_related("component", "owner").annotate(
-        diagnosis_count=Count("diagnoses", distinct=True),
-        retained_count=Count(
-            "diagnoses__rma",
-            filter=Q(diagnoses__rma__disposition=RMA.Disposition.RETAINED_FOR_RCA),
-            distinct=True,
+        diagnosis_count=SubqueryCount(Diagnosis.objects.filter(pattern=pattern).order_by().values("pk")),
+        retained_count=SubqueryCount(retained_rmas().filter(pattern_links(pattern)).order_by().values("pk").distinct()),
+        repeat_count=SubqueryCount(
+            RMA.objects.filter(is_repeat=True, diagnoses__pattern=pattern).order_by().values("pk").distinct()
         ),
+        last_diagnosed_at=Subquery(
+            Diagnosis.objects.filter(pattern=pattern).order_by("-created_at").values("created_at")[:1]
+        ),
+    )
+
+
+def pattern_events(pattern: FailurePattern) -> QuerySet[PatternEvent]:
+    return PatternEvent.objects.filter(pattern=pattern).select_related("actor").order_by("created_at", "id")
+
+
+def device_history(rma: RMA) -> list[RMA]:
+    """The unit's other returns, newest first, with their diagnoses: its own returns, and the one it
+    was sent out on as a replacement."""
+    return list(
+        RMA.objects.filter(Q(device_id=rma.device_id) | Q(replacement_device_id=rma.device_id))
+        .exclude(pk=rma.pk)
+        .select_related("device")
+        .prefetch_related(
+            Prefetch(
+                "diagnoses",
+                queryset=Diagnosis.objects.select_related("component", "pattern").order_by("created_at", "id"),
+            )
+        )
+        .order_by("-created_at")
     )

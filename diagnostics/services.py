@@ -1,4 +1,8 @@
-"""Writes for diagnoses and root-cause cases, and the goodwill grant that needs both apps' facts."""
+"""Writes for diagnoses, retained units and the goodwill grant that needs both apps' facts.
+
+Failure patterns are written by ``diagnostics.patterns``, root-cause cases by ``diagnostics.cases``,
+advisories by ``diagnostics.advisories``; their services are importable from here too.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,20 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from diagnostics.advisories import (
+    advisory_create,
+    advisory_notify_owners,
+    advisory_publish,
+    advisory_withdraw,
+)
+from diagnostics.cases import rca_case_add_findings, rca_case_assign, rca_case_attach, rca_case_close, rca_case_open
+from diagnostics.matching import pattern_corpus_add
 from diagnostics.models import Component, Diagnosis, FailurePattern, RootCauseCase
+from diagnostics.patterns import pattern_create, pattern_edit, pattern_recurrence_check, pattern_transition
 from diagnostics.selectors import analysis_for_rma, previous_failure
 from rma import policy
 from rma import services as rma_services
-from rma.exceptions import InvalidInput, TransitionRefused
+from rma.exceptions import InvalidInput
 from rma.models import RMA
 from rma.services.transitions import Actor, staff_actor
 
@@ -54,7 +67,11 @@ def diagnosis_record(
     pattern_match: str = "",
     minutes_spent: int = 0,
 ) -> Diagnosis:
-    """Log a technician's diagnosis; a received RMA first moves to diagnosing."""
+    """Log a technician's diagnosis; a received RMA first moves to diagnosing.
+
+    A linked pattern learns the symptom text for its suggestions, and a confirmed failure of a
+    fixed pattern on a unit that has the fix reopens the pattern.
+    """
     if outcome not in Diagnosis.Outcome.values:
         raise InvalidInput(f"Unknown outcome “{outcome}”.", code="invalid_outcome", field="outcome")
     if minutes_spent < 0:
@@ -74,6 +91,9 @@ def diagnosis_record(
     elif pattern_match not in (Diagnosis.PatternMatch.CONFIRMED, Diagnosis.PatternMatch.SUSPECTED):
         pattern_match = Diagnosis.PatternMatch.CONFIRMED if outcome == Diagnosis.Outcome.CONFIRMED else "suspected"
 
+    if pattern is not None:
+        # Locked first, as the goodwill grant does: the pattern row before the RMA row.
+        pattern = FailurePattern.objects.select_for_update().get(pk=pattern.pk)
     if rma.status == RMA.Status.RECEIVED:
         rma = rma_services.rma_start_diagnosis(rma=rma, actor=actor, source=source)
 
@@ -103,7 +123,7 @@ def diagnosis_record(
             "pattern_match": pattern_match,
         },
     )
-    return Diagnosis.objects.create(
+    diagnosis = Diagnosis.objects.create(
         rma=rma,
         component=component,
         outcome=outcome,
@@ -114,12 +134,12 @@ def diagnosis_record(
         minutes_spent=minutes_spent,
         technician=staff_actor(actor),
     )
-
-
-def rca_case_open(*, rma: RMA) -> RootCauseCase:
-    """Open the root-cause case for a retained unit (once per RMA)."""
-    case, _ = RootCauseCase.objects.get_or_create(rma=rma, defaults={"device_id": rma.device_id})
-    return case
+    if pattern is not None:
+        if diagnosis.symptoms:
+            pattern_corpus_add(pattern=pattern, symptoms=diagnosis.symptoms)
+        if outcome == Diagnosis.Outcome.CONFIRMED and pattern_match == Diagnosis.PatternMatch.CONFIRMED:
+            pattern_recurrence_check(pattern=pattern, rma=rma, actor=actor, source=source)
+    return diagnosis
 
 
 @transaction.atomic
@@ -133,16 +153,19 @@ def goodwill_grant(*, rma: RMA, actor: Actor, source: str, reason: str, replacem
         reason=reason,
         replacement_serial=replacement_serial,
         analysis=analysis,
+        on_retained=_open_case,
     )
-    rca_case_open(rma=rma)
     return rma
+
+
+def _open_case(rma: RMA) -> None:
+    rca_case_open(rma=rma)
 
 
 @transaction.atomic
 def unit_retain(*, rma: RMA, actor: Actor, source: str, note: str = "") -> RMA:
-    rma = rma_services.rma_retain_unit(rma=rma, actor=actor, source=source, note=note)
-    rca_case_open(rma=rma)
-    return rma
+    """Keep a failed unit for root-cause analysis; its case opens in the same transaction."""
+    return rma_services.rma_retain_unit(rma=rma, actor=actor, source=source, note=note, on_retained=_open_case)
 
 
 @transaction.atomic
@@ -160,21 +183,23 @@ def unit_dispose(*, rma: RMA, actor: Actor, source: str, disposition: str, note:
     )
 
 
-@transaction.atomic
-def rca_case_close(
-    *, case: RootCauseCase, actor: Actor, conclusion: str, pattern: FailurePattern | None = None
-) -> RootCauseCase:
-    if not conclusion.strip():
-        raise InvalidInput("Closing a case needs a conclusion.", code="conclusion_required", field="conclusion")
-    case = RootCauseCase.objects.select_for_update().get(pk=case.pk)
-    if case.status == RootCauseCase.Status.CLOSED:
-        raise TransitionRefused("This case is already closed.", code="case_closed")
-    case.status = RootCauseCase.Status.CLOSED
-    case.conclusion = conclusion.strip()
-    case.closed_at = timezone.now()
-    if pattern is not None:
-        case.pattern = pattern
-    if case.engineer_id is None:
-        case.engineer = staff_actor(actor)
-    case.save(update_fields=["status", "conclusion", "closed_at", "pattern", "engineer"])
-    return case
+__all__ = [
+    "advisory_create",
+    "advisory_notify_owners",
+    "advisory_publish",
+    "advisory_withdraw",
+    "component_get",
+    "diagnosis_record",
+    "goodwill_grant",
+    "pattern_create",
+    "pattern_edit",
+    "pattern_get",
+    "pattern_transition",
+    "rca_case_add_findings",
+    "rca_case_assign",
+    "rca_case_attach",
+    "rca_case_close",
+    "rca_case_open",
+    "unit_dispose",
+    "unit_retain",
+]

@@ -77,3 +77,29 @@ def perform(action: str, rma: RMA, *, actor, source: str, resolution: str = "", 
             services.compensation_approve(**kw, kind="service_credit", amount="10.00", reason="We were late.")
             return reload(rma)
     raise AssertionError(f"no way to perform {action}")
+
+
+PATTERN_PATH = ["new", "investigating", "root_caused", "corrective_action", "verified", "closed"]
+PATTERN_STEP = {
+    "investigating": ("investigate", {}),
+    "root_caused": (
+        "root_cause",
+        {"root_cause": "Seal fails under thermal cycling.", "public_summary": "A seal let moisture in."},
+    ),
+    "corrective_action": ("start_corrective_action", {"corrective_action": "New seal supplier."}),
+    "verified": ("verify", {"effective_from_lot": "L2510"}),
+    "closed": ("close", {}),
+}
+
+
+def pattern_move(pattern, status: str, *, engineer):
+    """Walk ``pattern`` forward along its lifecycle to ``status`` through the service, writing what each step needs."""
+    from diagnostics.patterns import pattern_transition
+    from rma.models import Source
+
+    pattern.refresh_from_db()
+    while pattern.status != status:
+        action, fields = PATTERN_STEP[PATTERN_PATH[PATTERN_PATH.index(pattern.status) + 1]]
+        fields = {name: value for name, value in fields.items() if not getattr(pattern, name)}
+        pattern = pattern_transition(pattern=pattern, action=action, actor=engineer, source=Source.ADMIN, **fields)
+    return pattern

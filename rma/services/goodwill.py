@@ -6,6 +6,7 @@ caller that owns diagnoses; everything else is read here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from django.conf import settings
@@ -72,11 +73,13 @@ def goodwill_grant(
     reason: str,
     replacement_serial: str,
     analysis: policy.Analysis,
+    on_retained: Callable[[RMA], object],
 ) -> RMA:
     """Grant a goodwill replacement when all five conditions hold.
 
     The failed unit is retained for root-cause analysis, the replacement is recorded (its warranty
     starts when it ships) and the grant row makes a second grant on the same RMA impossible.
+    ``on_retained(rma)`` runs in the same transaction once the unit is kept, to open its case.
     """
     if not actor_may(actor, "grant_goodwill"):
         raise ActionNotPermitted("Only a supervisor can approve a goodwill replacement.", code="goodwill_not_approver")
@@ -132,6 +135,7 @@ def goodwill_grant(
             eligibility_reason=decision.reason,
             replacement_device=replacement,
         )
+        on_retained(locked)
         change.internal_note = f"{decision.reason} Approver's reason: {reason.strip()}"
         change.data.update(
             {"decision_code": decision.code, "reason": reason.strip(), "replacement_serial": replacement.serial_number}

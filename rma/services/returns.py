@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -419,8 +420,14 @@ def rma_close(*, rma: RMA, actor: Actor, source: str, resolution: str = "") -> R
     return rma_transition(rma=rma, action="close", actor=actor, source=source, apply=apply)
 
 
-def rma_retain_unit(*, rma: RMA, actor: Actor, source: str, note: str = "") -> RMA:
-    """Keep the failed unit for root-cause analysis (it will not go back to the customer)."""
+def rma_retain_unit(
+    *, rma: RMA, actor: Actor, source: str, on_retained: Callable[[RMA], object], note: str = ""
+) -> RMA:
+    """Keep the failed unit for root-cause analysis (it will not go back to the customer).
+
+    ``on_retained(rma)`` runs in the same transaction, with the RMA locked, once the unit is kept:
+    the caller that owns root-cause analysis opens the unit's case there.
+    """
 
     def apply(locked: RMA, change: Change) -> None:
         if locked.disposition == D.RETAINED_FOR_RCA:
@@ -435,6 +442,7 @@ def rma_retain_unit(*, rma: RMA, actor: Actor, source: str, note: str = "") -> R
                 "The unit is being repaired for the customer; it cannot be retained.", code="unit_owed_to_customer"
             )
         custody_move(rma=locked, change=change, to=D.RETAINED_FOR_RCA, actor=actor, source=source, note=note)
+        on_retained(locked)
 
     return rma_transition(rma=rma, action="retain_unit", actor=actor, source=source, apply=apply, internal_note=note)
 

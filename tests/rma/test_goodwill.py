@@ -14,7 +14,7 @@ from rma import policy, services
 from rma.exceptions import ActionNotPermitted, GoodwillNotAllowed, InvalidInput, TransitionRefused
 from rma.models import RMA, CustodyChange, Device, GoodwillGrant, RMAEvent, Source
 from tests.factories import ComponentFactory, DeviceFactory, FailurePatternFactory
-from tests.helpers import last_event, reload
+from tests.helpers import last_event, pattern_move, reload
 
 pytestmark = pytest.mark.django_db
 
@@ -113,9 +113,8 @@ def test_refused_before_the_unit_arrives(build, supervisor):
     assert_refused(rma, supervisor, "transition_not_allowed", error=TransitionRefused)
 
 
-def test_refused_when_the_pattern_is_root_caused(build, supervisor, fp12):
-    fp12.status = FailurePattern.Status.ROOT_CAUSED
-    fp12.save()
+def test_refused_when_the_pattern_is_root_caused(build, supervisor, engineer, fp12):
+    pattern_move(fp12, FailurePattern.Status.ROOT_CAUSED, engineer=engineer)
     rma = build(S.DIAGNOSING, in_warranty=False, outcome="confirmed", pattern=fp12)
     assert_refused(rma, supervisor, "goodwill_cause_known")
 

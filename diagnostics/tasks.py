@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from diagnostics import advisories
+
+
+@shared_task(name="diagnostics.tasks.advisory_notify_owners", acks_late=True, reject_on_worker_lost=True)
+def advisory_notify_owners_task(advisory_id: int) -> int:
+    """E-mail the owners of an advisory's affected units (idempotent: resumes, never sends twice)."""
+    return advisories.advisory_owner_emails_queue(advisory_id=advisory_id)
