@@ -62,6 +62,7 @@ def rca_case_open(*, rma: RMA) -> RootCauseCase:
         defaults={
             "device_id": rma.device_id,
             "engineer": engineer,
+            "opened_at": timezone.now(),
             "assigned_at": timezone.now() if engineer else None,
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from pathlib import PurePath
 
 from django.conf import settings
@@ -271,6 +272,11 @@ class RootCauseCase(models.Model):
 
     def __str__(self) -> str:
         return f"RCA {self.rma_id}"
+
+    @property
+    def age(self) -> timedelta:
+        """How long the case has been open (until it closed)."""
+        return (self.closed_at or timezone.now()) - self.opened_at
 
 
 def case_attachment_path(instance: CaseAttachment, filename: str) -> str:

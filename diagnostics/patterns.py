@@ -7,6 +7,7 @@ in ``diagnostics.lifecycle`` and what the move needs, saves, and appends a ``Pat
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -63,8 +64,10 @@ def pattern_event_record(
     to_status: str = "",
     reason: str = "",
     data: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> PatternEvent:
     return PatternEvent.objects.create(
+        created_at=at or timezone.now(),
         pattern=pattern,
         action=action,
         from_status=from_status,
@@ -100,7 +103,7 @@ def _apply_fields(pattern: FailurePattern, fields: dict[str, Any]) -> list[str]:
         if name == "affected_models":
             continue
         value = _clean(name, value)
-        if getattr(pattern, name) != value:
+        if getattr(pattern, name, None) != value:  # a new pattern has no component yet
             setattr(pattern, name, value)
             changed.append(name)
     return changed
@@ -256,6 +259,7 @@ def _move(
         to_status=spec.to_status,
         reason=reason.strip(),
         data=data,
+        at=now,
     )
     if spec.to_status == lifecycle.ROOT_CAUSED:
         thanked = pattern_thanks_send(pattern=locked)
