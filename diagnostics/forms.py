@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 
-from diagnostics.models import Component, Diagnosis, FailurePattern
+from diagnostics.models import Advisory, CaseAttachment, Component, Diagnosis, FailurePattern
 from rma.models import RMA
 
 
 class DiagnosisForm(forms.Form):
     component = forms.ModelChoiceField(queryset=Component.objects.order_by("name"))
+    symptoms = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the unit does, in your words. “Suggest patterns” ranks the known patterns for it.",
+    )
     outcome = forms.ChoiceField(choices=Diagnosis.Outcome.choices)
-    symptoms = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="What the unit does, in your words.")
     findings = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     pattern = forms.ModelChoiceField(
         queryset=FailurePattern.objects.select_related("component").order_by("code"),
@@ -40,3 +44,191 @@ class DisposeForm(forms.Form):
         choices=[(RMA.Disposition.SCRAPPED, "Scrap"), (RMA.Disposition.REFURBISHED_STOCK, "Refurbish")]
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# Engineers: failure patterns, root-cause cases, advisories ----------------------------------------------
+
+
+class ListField(forms.CharField):
+    """A list of short values typed comma-separated (lots, firmware versions)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", "Comma-separated; empty for all.")
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        if text.startswith("["):  # a value shown back after a failed save
+            text = text.strip("[]").replace('"', "").replace("'", "")
+        return sorted({item.strip() for item in text.split(",") if item.strip()})
+
+
+class FailurePatternForm(forms.ModelForm):
+    affected_lots = ListField()
+    affected_firmware = ListField()
+
+    class Meta:
+        model = FailurePattern
+        fields = [
+            "code",
+            "title",
+            "component",
+            "symptoms",
+            "owner",
+            "samples_wanted",
+            "affected_models",
+            "affected_lots",
+            "affected_firmware",
+            "root_cause",
+            "public_summary",
+            "corrective_action",
+            "effectivity",
+            "effective_from_lot",
+            "effective_from_firmware",
+            "effective_from_date",
+        ]
+        widgets = {
+            "symptoms": forms.Textarea(attrs={"rows": 3}),
+            "root_cause": forms.Textarea(attrs={"rows": 3}),
+            "public_summary": forms.Textarea(attrs={"rows": 3}),
+            "corrective_action": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "code" in self.fields:
+            self.fields["code"].required = False
+            self.fields["code"].help_text = "Empty: the next free FP-NNNN."
+        if "owner" in self.fields:
+            self.fields["owner"].queryset = engineers()
+
+
+def engineers():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(is_active=True, groups__name="engineer").distinct().order_by("username")
+
+
+def transition_form(spec) -> type[forms.Form]:
+    """The form for one pattern lifecycle action: what the move needs, and why."""
+    fields: dict[str, forms.Field] = {}
+
+    def text(help_text: str = "") -> forms.CharField:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text=help_text)
+
+    if spec.name == "root_cause":
+        fields["root_cause"] = text("What engineering found.")
+        fields["public_summary"] = text(
+            "Customers whose units helped are thanked with this text: plain words, no jargon."
+        )
+    if spec.name == "start_corrective_action":
+        fields["corrective_action"] = text()
+        fields["effectivity"] = forms.CharField(required=False, help_text="The fix and where it applies, in words.")
+    if spec.name == "verify":
+        fields["effective_from_lot"] = forms.CharField(required=False, help_text="The first lot built with the fix.")
+        fields["effective_from_firmware"] = forms.CharField(required=False, help_text="The first fixed firmware.")
+        fields["effective_from_date"] = forms.DateField(
+            required=False, help_text="Units built from this date have the fix (YYYY-MM-DD)."
+        )
+    if spec.name == "reopen":
+        fields["samples_wanted"] = forms.IntegerField(
+            min_value=0, required=False, help_text="How many more failed units to keep for analysis."
+        )
+    fields["reason"] = forms.CharField(
+        required=spec.reason_required,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Recorded in the pattern's history.",
+    )
+    return type(f"{spec.name.title().replace('_', '')}Form", (forms.Form,), fields)
+
+
+class CaseAssignForm(forms.Form):
+    engineer = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(), required=False, empty_label="Nobody (back to the queue)"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["engineer"].queryset = engineers()
+
+
+class CaseFindingsForm(forms.Form):
+    text = forms.CharField(
+        label="Findings", widget=forms.Textarea(attrs={"rows": 5}), help_text="Added to the case, dated and signed."
+    )
+
+
+class CaseAttachForm(forms.Form):
+    kind = forms.ChoiceField(choices=CaseAttachment.Kind.choices)
+    file = forms.FileField(help_text="A photo (JPEG, PNG), a PDF, a ZIP or a plain-text log; at most 10 MB.")
+
+
+class CaseCloseForm(forms.Form):
+    LINK, CREATE, NONE = "link", "create", "none"
+
+    conclusion = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    outcome = forms.ChoiceField(
+        label="Pattern",
+        choices=[
+            (LINK, "It is an existing failure pattern"),
+            (CREATE, "It is a new failure pattern"),
+            (NONE, "No pattern: a one-off failure"),
+        ],
+        widget=forms.RadioSelect,
+        initial=LINK,
+    )
+    pattern = forms.ModelChoiceField(
+        queryset=FailurePattern.objects.select_related("component").order_by("code"), required=False
+    )
+    new_title = forms.CharField(label="New pattern's title", max_length=200, required=False)
+    new_component = forms.ModelChoiceField(
+        label="New pattern's component", queryset=Component.objects.order_by("name"), required=False
+    )
+    new_symptoms = forms.CharField(
+        label="New pattern's symptoms", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        outcome = data.get("outcome")
+        if outcome == self.LINK and not data.get("pattern"):
+            self.add_error("pattern", "Choose the pattern.")
+        if outcome == self.CREATE:
+            if not data.get("new_title"):
+                self.add_error("new_title", "Give the new pattern a title.")
+            if not data.get("new_component"):
+                self.add_error("new_component", "Choose the failed component.")
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        kwargs: dict = {"conclusion": data["conclusion"]}
+        if data["outcome"] == self.LINK:
+            kwargs["pattern"] = data["pattern"]
+        elif data["outcome"] == self.CREATE:
+            kwargs["new_pattern"] = {
+                "title": data["new_title"],
+                "component": data["new_component"],
+                "symptoms": data.get("new_symptoms", ""),
+            }
+        return kwargs
+
+
+class AdvisoryForm(forms.ModelForm):
+    affected_lots = ListField()
+    affected_firmware = ListField()
+
+    class Meta:
+        model = Advisory
+        fields = ["pattern", "title", "body", "affected_models", "affected_lots", "affected_firmware"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

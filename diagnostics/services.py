@@ -14,6 +14,7 @@ from diagnostics.advisories import (
     advisory_create,
     advisory_notify_owners,
     advisory_publish,
+    advisory_update,
     advisory_withdraw,
 )
 from diagnostics.cases import rca_case_add_findings, rca_case_assign, rca_case_attach, rca_case_close, rca_case_open
@@ -187,6 +188,7 @@ __all__ = [
     "advisory_create",
     "advisory_notify_owners",
     "advisory_publish",
+    "advisory_update",
     "advisory_withdraw",
     "component_get",
     "diagnosis_record",

@@ -45,6 +45,9 @@ class AdminAction:
     style: str = "default"  # "default" or "danger"
     # Whether the button is worth showing for this RMA; the service still decides.
     offer: Callable[[RMA], bool] = lambda rma: True
+    # A second button that redraws the form with what was typed, without acting (e.g. to refresh
+    # suggestions); empty: none.
+    refresh_label: str = ""
 
     @property
     def spec(self) -> lifecycle.Action:
@@ -467,9 +470,13 @@ class RMAAdmin(admin.ModelAdmin):
         if action is None or not self.has_view_permission(request, rma):
             raise PermissionDenied
         change_url = reverse("admin:rma_rma_change", args=[rma.pk])
-        data = request.POST if request.method == "POST" else None
-        form = action.form(data, request.FILES or None, **self.action_form_kwargs(action, rma))
-        if request.method == "POST" and form.is_valid():
+        refresh = request.method == "POST" and bool(action.refresh_label) and "_refresh" in request.POST
+        kwargs = self.action_form_kwargs(action, rma, request=request)
+        if refresh:  # drawn again from what was typed, unbound: no errors for what is not filled in yet
+            kwargs["initial"] = {**request.POST.dict(), **kwargs.get("initial", {})}
+        data = request.POST if request.method == "POST" and not refresh else None
+        form = action.form(data, request.FILES or None, **kwargs)
+        if data is not None and form.is_valid():
             try:
                 action.perform(rma, request.user, form.cleaned_data)
             except DomainError as error:
@@ -489,14 +496,21 @@ class RMAAdmin(admin.ModelAdmin):
             "form": form,
             "change_url": change_url,
             "side_panels": self.side_panels(request, rma),
+            "form_panels": self.action_form_panels(request, rma, action, form),
             "status_sentence": lifecycle.CUSTOMER_SENTENCES[rma.status],
         }
         return TemplateResponse(request, "admin/rma/rma/action_form.html", context)
 
-    def action_form_kwargs(self, action: AdminAction, rma: RMA) -> dict[str, Any]:
+    def action_form_kwargs(self, action: AdminAction, rma: RMA, request: HttpRequest | None = None) -> dict[str, Any]:
         if action.name == "approve_compensation":
             return {"initial": compensation_initial(rma)}
         return {}
+
+    def action_form_panels(
+        self, request: HttpRequest, rma: RMA, action: AdminAction, form: forms.Form
+    ) -> list[dict[str, Any]]:
+        """Boxes shown inside an action's form, above its fields (extended by the diagnostics admin)."""
+        return []
 
 
 class DeviceRMAInline(ReadOnlyInline):
