@@ -32,7 +32,7 @@ from diagnostics import roles
 from diagnostics import services as diagnostics_services
 from diagnostics.factories import ComponentFactory, FailurePatternFactory
 from diagnostics.imports import failures_import
-from diagnostics.models import Component, FailurePattern
+from diagnostics.models import Component, Diagnosis, FailurePattern, RootCauseCase
 from diagnostics.selectors import goodwill_suggestion
 from rma import policy
 from rma import services as rma_services
@@ -126,6 +126,7 @@ class DemoPattern:
     corrective_action: str = ""
     effectivity: str = ""
     public_summary: str = ""
+    fixed_from_week: int | None = None  # weeks after the first lot: units built from then have the fix
 
 
 P = FailurePattern.Status
@@ -141,8 +142,10 @@ PATTERNS = [
         ("PHN-A1", "PHN-B2", "TAB-T1"),
         "Charges only with the cable held at an angle; green residue on the port contacts.",
         root_cause="Port contacts plated too thinly by the second-source supplier.",
+        public_summary="In humid places the charging port's contacts could corrode. We have made them thicker.",
         corrective_action="Thicker gold plating on port contacts.",
         effectivity="From lots built in week 30 of last year",
+        fixed_from_week=30,
     ),
     DemoPattern(
         "FP-0003", "Display flicker at low brightness", "display", P.INVESTIGATING, ("PHN-A1",),
@@ -158,8 +161,10 @@ PATTERNS = [
         "FP-0005", "Wi-Fi drops after waking from sleep", "radio", P.VERIFIED, ("PHN-A1", "PHN-B2", "TAB-T1"),
         "Wi-Fi shows connected but no traffic passes for a minute after the screen is switched on.",
         root_cause="Power-save timer in the radio firmware did not re-arm after deep sleep.",
+        public_summary="A software timer kept Wi-Fi asleep for a minute after waking. A software update fixes it.",
         corrective_action="Radio firmware fix.",
         effectivity="Firmware 5.1.0 (Aurora) and 3.5.1 (Breeze)",
+        fixed_from_week=38,
     ),
     DemoPattern(
         "FP-0006", "Touch ghosting near the screen edge", "display", P.NEW, ("TAB-T1",),
@@ -174,8 +179,10 @@ PATTERNS = [
         "FP-0008", "Speaker rattles at high volume", "speaker", P.CLOSED, ("PHN-A1",),
         "Buzzing from the bottom speaker above 80 % volume.",
         root_cause="Loose speaker gasket.",
+        public_summary="A loose seal around the speaker could buzz at high volume.",
         corrective_action="Gasket glued in assembly.",
         effectivity="All lots since launch plus field repair",
+        fixed_from_week=0,
     ),
     DemoPattern(
         "FP-0009", "Rear camera cannot focus", "camera", P.NEW, ("PHN-A1", "PHN-B2"),
@@ -185,6 +192,7 @@ PATTERNS = [
         "FP-0010", "Reboot loop on the start-up logo", "mainboard", P.CORRECTIVE_ACTION, ("PHN-A1", "WAT-W1"),
         "Unit restarts every few seconds on the logo screen and never reaches the home screen.",
         root_cause="Marginal solder joint under the memory chip.",
+        public_summary="A solder joint inside could crack and make the device restart over and over.",
         corrective_action="Revised reflow profile; X-ray sampling on every lot.",
         effectivity="From lots built in week 12 of this year",
     ),
@@ -247,6 +255,10 @@ class DemoSummary:
     emerging_lot: str = ""
     goodwill_granted: list[str] = field(default_factory=list)
     goodwill_suggested: list[tuple[str, str]] = field(default_factory=list)  # (RMA number, reason)
+    cases_open: int = 0
+    thanked: list[str] = field(default_factory=list)  # RMA numbers whose customers were thanked
+    advisory: str = ""
+    advisory_returns: list[str] = field(default_factory=list)  # open returns whose status page shows it
 
 
 def demo_exists() -> bool:
@@ -295,6 +307,7 @@ class _DemoBuilder:
         self.fleet()
         self.history()
         self.returns()
+        self.closed_loop()
         self.summary.rmas_by_status = dict(Counter(RMA.objects.values_list("status", flat=True)))
         return self.summary
 
@@ -319,25 +332,30 @@ class _DemoBuilder:
             code: cast(Component, ComponentFactory(code=code, name=name)) for code, name in COMPONENTS.items()
         }
         for spec in PATTERNS:
+            # Each pattern starts new and is moved to its stage by the engineer, so its history is real.
             pattern = cast(
                 FailurePattern,
                 FailurePatternFactory(
                     code=spec.code,
                     title=spec.title,
                     component=self.components[spec.component],
-                    status=spec.status,
+                    status=P.NEW,
                     symptoms=spec.symptoms,
                     samples_wanted=spec.samples_wanted,
                     owner=self.engineer,
                     root_cause=spec.root_cause,
                     corrective_action=spec.corrective_action,
                     effectivity=spec.effectivity,
+                    effective_from_date=(
+                        self.first_week + dt.timedelta(weeks=spec.fixed_from_week)
+                        if spec.fixed_from_week is not None
+                        else None
+                    ),
                     public_summary=spec.public_summary,
-                    # a verified fix says where it applies: here, units built after the firmware release
-                    effective_from_date=self.first_week + dt.timedelta(weeks=38) if spec.status == P.VERIFIED else None,
                 ),
             )
             pattern.affected_models.set([self.models[sku] for sku in spec.skus])
+            self.pattern_advance(pattern, spec.status)
         self.summary.product_models = len(self.models)
         self.summary.components = len(self.components)
         self.summary.patterns = len(PATTERNS)
@@ -626,6 +644,114 @@ class _DemoBuilder:
         if not suggestion:
             raise AssertionError(f"The demo goodwill case {rma.number} is not eligible: {suggestion.reason}")
         self.summary.goodwill_suggested.append((rma.number, suggestion.reason))
+
+    # The closed loop ----------------------------------------------------------------------------------
+
+    PATTERN_PATH = (
+        ("investigate", P.INVESTIGATING),
+        ("root_cause", P.ROOT_CAUSED),
+        ("start_corrective_action", P.CORRECTIVE_ACTION),
+        ("verify", P.VERIFIED),
+        ("close", P.CLOSED),
+    )
+
+    def pattern_advance(self, pattern: FailurePattern, status: str, **fields) -> FailurePattern:
+        """Move ``pattern`` forward to ``status`` through the lifecycle, as the engineer would."""
+        order: list[str] = [P.NEW, *(to for _, to in self.PATTERN_PATH)]
+        for action, to in self.PATTERN_PATH:
+            if order.index(pattern.status) >= order.index(status):
+                break
+            if order.index(to) > order.index(pattern.status):
+                pattern = diagnostics_services.pattern_transition(
+                    pattern=pattern, action=action, **self.staff(self.engineer), **fields
+                )
+                fields = {}
+        return pattern
+
+    def retained_return(self, query: Q, component: str, outcome: str, pattern: str = "") -> RMA:
+        """An in-warranty unit diagnosed and kept for analysis by the technician; its case opens."""
+        device = self.pick(self.in_warranty() & query)
+        rma = self.open(device, component)
+        rma = self.to_diagnosis(rma, component, outcome, pattern=pattern, findings="Kept for engineering.")
+        return diagnostics_services.unit_retain(rma=rma, note="Engineering wants this unit.", **self.staff())
+
+    def replaced(self, rma: RMA, *, close: bool = True) -> RMA:
+        """The customer gets a replacement under warranty for the unit engineering keeps."""
+        rma = rma_services.rma_replace(rma=rma, replacement_serial=self.stock_serial(rma.device), **self.staff())
+        rma = rma_services.rma_ship(rma=rma, tracking_number=self.tracking("OUT"), **self.staff())
+        return rma_services.rma_close(rma=rma, **self.staff()) if close else rma
+
+    def closed_loop(self) -> None:
+        """Root-cause cases at every stage, a customer thanked for the unit that helped, an advisory."""
+        engineer = self.staff(self.engineer)
+        # A sample for the earbud pattern: analysed, concluded, and the pattern root-caused: its owner is thanked.
+        earbud = self.retained_return(Q(product_model__sku="EAR-E1"), "battery", "confirmed", pattern="FP-0007")
+        case = earbud.rca_case
+        diagnostics_services.rca_case_add_findings(
+            case=case, text="Left cell reads 0 V; the case's pogo pin keeps a 4 mA drain on it.", actor=self.engineer
+        )
+        diagnostics_services.rca_case_close(
+            case=case,
+            conclusion="Pogo pin contact keeps the charging circuit half on: FP-0007.",
+            pattern=FailurePattern.objects.get(code="FP-0007"),
+            **engineer,
+        )
+        self.pattern_advance(
+            FailurePattern.objects.get(code="FP-0007"),
+            P.ROOT_CAUSED,
+            root_cause="A pogo-pin contact in the case kept the left earbud's charger half on, draining it.",
+            public_summary="A contact in the charging case could slowly drain the left earbud. We know why now.",
+        )
+        self.summary.thanked.append(earbud.number)
+        self.replaced(earbud)
+        # A display sample engineering is still working on: assigned, with findings; the unit cannot be scrapped yet.
+        display = self.retained_return(Q(product_model__sku="PHN-A1"), "display", "confirmed", pattern="FP-0003")
+        diagnostics_services.rca_case_add_findings(
+            case=display.rca_case,
+            text="Flicker reproduced at 12 % brightness; PWM frequency looks low.",
+            actor=self.engineer,
+        )
+        self.replaced(display, close=False)
+        # A unit nobody has looked at yet: cause unknown, the case waits in the queue.
+        self.retained_return(Q(product_model__sku="PHN-B2"), "charging-port", "cause_unknown")
+        # A case that found a failure nobody had named: it creates the pattern, and the unit is scrapped.
+        found = self.retained_return(Q(product_model__sku="TAB-T1"), "display", "cause_unknown")
+        case = diagnostics_services.rca_case_close(
+            case=found.rca_case,
+            conclusion="The display flex cable cracks where it folds behind the hinge.",
+            new_pattern={
+                "title": "Display flex cable cracks at the fold",
+                "component": self.components["display"],
+                "symptoms": "Lines or a black screen that come and go when the tablet is tilted.",
+                "affected_models": [self.models["TAB-T1"]],
+            },
+            **engineer,
+        )
+        found = self.replaced(found)
+        diagnostics_services.unit_dispose(rma=found, disposition=RMA.Disposition.SCRAPPED, **self.staff())
+        # An advisory about the swelling batteries, for the lots they came from.
+        swollen = FailurePattern.objects.get(code="FP-0001")
+        lots = sorted(set(Diagnosis.objects.filter(pattern=swollen).values_list("rma__device__lot", flat=True)) - {""})
+        advisory = diagnostics_services.advisory_create(
+            pattern=swollen,
+            actor=self.engineer,
+            title="Batteries that may swell after a year",
+            body=(
+                "Some Aurora and Breeze phones from a few production lots have batteries that can swell after "
+                "about a year. If the back cover of your phone lifts, stop charging it and start a return: we "
+                "replace the battery free of charge, whatever your warranty says."
+            ),
+            affected_lots=lots,
+        )
+        diagnostics_services.advisory_publish(advisory=advisory, actor=self.engineer)
+        self.summary.advisory = advisory.title
+        self.summary.advisory_returns = [
+            rma.number
+            for rma in RMA.objects.exclude(status__in=RMA.FINAL_STATUSES).filter(
+                device__lot__in=lots, device__product_model__in=advisory.affected_models.all()
+            )
+        ]
+        self.summary.cases_open = RootCauseCase.objects.filter(status=RootCauseCase.Status.OPEN).count()
 
 
 def monday(day: dt.date) -> dt.date:

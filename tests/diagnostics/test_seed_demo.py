@@ -106,3 +106,35 @@ def test_the_same_seed_builds_the_same_fleet(roles):
 def test_a_fleet_too_small_for_the_demo_is_refused(roles):
     with pytest.raises(CommandError, match="at least 300"):
         call_command("seed_demo", "--devices", "50", stdout=StringIO())
+
+
+def test_seed_demo_shows_the_closed_loop(roles):
+    from diagnostics.models import Advisory, PatternEvent
+    from rma.models import OutboxMessage
+    from rma.notices import notices_for
+
+    output = seed()
+
+    # every pattern past "new" was moved to its stage by the engineer, so each has its history
+    moved = FailurePattern.objects.exclude(status="new")
+    assert moved.count() >= 8
+    for pattern in moved:
+        last = PatternEvent.objects.filter(pattern=pattern, to_status=pattern.status).order_by("-id").first()
+        assert last is not None and last.actor.username == "engineer", pattern.code
+    assert PatternEvent.objects.filter(action="root_cause").count() >= 4
+    # cases at every stage: waiting for an engineer, being worked on, concluded (one creating a pattern)
+    cases = RootCauseCase.objects.all()
+    assert cases.filter(status="open", engineer__isnull=True).exists()
+    assert cases.filter(status="open", engineer__isnull=False).exclude(findings="").exists()
+    assert cases.filter(status="closed", pattern__status="new").exists()
+    assert RMA.objects.filter(disposition=RMA.Disposition.SCRAPPED, rca_case__status="closed").exists()
+    # the customer whose earbud helped root-cause FP-0007 was thanked
+    thanks = OutboxMessage.objects.get(template="pattern_thanks")
+    assert thanks.context["pattern_code"] == "FP-0007"
+    # and an advisory is published, shown on affected returns' status pages
+    advisory = Advisory.objects.get()
+    assert advisory.is_live
+    assert "Advisory published" in output and "Root-cause cases open" in output
+    affected = RMA.objects.exclude(status__in=RMA.FINAL_STATUSES).filter(device__lot__in=advisory.affected_lots)
+    for rma in affected:
+        assert [notice.title for notice in notices_for(rma)] == [advisory.title]

@@ -38,6 +38,14 @@ class Command(BaseCommand):
                 self.stdout.write(f"Goodwill granted: {number}.")
             for number, reason in summary.goodwill_suggested:
                 self.stdout.write(f"Goodwill suggested, waiting for a supervisor: {number} ({reason})")
+            self.stdout.write(
+                f"Root-cause cases open: {summary.cases_open}. Customers thanked for the unit that helped: "
+                + (", ".join(summary.thanked) or "none")
+                + "."
+            )
+            if summary.advisory:
+                shown = ", ".join(summary.advisory_returns) or "no open return yet"
+                self.stdout.write(f"Advisory published: “{summary.advisory}” (on the status page of {shown}).")
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {DEMO_PASSWORD}), at /admin/:"))
         for account in ACCOUNTS:
