@@ -292,7 +292,7 @@ class ObjectActionsAdmin(admin.ModelAdmin):
                 else:
                     form.add_error(None, f"{error.message} ({error.code})")
             else:
-                self.message_user(request, f"{obj}: {action.label} done.", messages.SUCCESS)
+                self.message_user(request, f"Done: {action.label.lower()} ({obj}).", messages.SUCCESS)
                 return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
@@ -402,7 +402,14 @@ class PatternEventInline(ReadOnlyInline):
 
     @admin.display(description="details")
     def details(self, event: PatternEvent) -> str:
-        return ", ".join(f"{key}: {value}" for key, value in event.data.items())
+        def shown(value: Any) -> str:
+            if isinstance(value, list):
+                return ", ".join(str(item) for item in value)
+            if isinstance(value, dict):
+                return " → ".join(str(item) for item in value.values())
+            return str(value)
+
+        return "; ".join(f"{key.replace('_', ' ')}: {shown(value)}" for key, value in event.data.items())
 
 
 class AdvisoryInline(ReadOnlyInline):
@@ -445,6 +452,10 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=value)
 
 
+def plural(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def status_badge(status: str, label: str) -> str:
     return format_html('<span class="dx-badge dx-badge-{}">{}</span>', status, label)
 
@@ -453,18 +464,15 @@ def status_badge(status: str, label: str) -> str:
 class FailurePatternAdmin(ObjectActionsAdmin):
     form = diagnostics_forms.FailurePatternForm
     list_display = [
-        "code",
-        "title",
+        "name",
         "component",
         "status_badge",
-        "owner",
-        "samples_wanted",
+        "wanted",
         "diagnosis_count",
         "retained_count",
         "repeat_count",
-        "last_diagnosed_at",
     ]
-    list_display_links = ["code", "title"]
+    list_display_links = ["name"]
     list_filter = [StatusFilter, "component", "affected_models", ("owner", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["code", "title", "symptoms"]
     autocomplete_fields = ["component"]
@@ -503,6 +511,10 @@ class FailurePatternAdmin(ObjectActionsAdmin):
             return [(None, {"fields": ["code", "title", "component", "symptoms", "owner"]}), *self.fieldsets[1:2]]
         return self.fieldsets
 
+    @admin.display(description="pattern", ordering="code")
+    def name(self, pattern: FailurePattern) -> str:
+        return format_html("<strong>{}</strong> {}", pattern.code, pattern.title)
+
     @admin.display(description="status", ordering="status")
     def status_badge(self, pattern: FailurePattern) -> str:
         return status_badge(pattern.status, pattern.get_status_display())
@@ -511,7 +523,7 @@ class FailurePatternAdmin(ObjectActionsAdmin):
     def diagnosis_count(self, pattern):
         return pattern.diagnosis_count
 
-    @admin.display(description="retained units", ordering="retained_count")
+    @admin.display(description="retained", ordering="retained_count")
     def retained_count(self, pattern):
         return pattern.retained_count
 
@@ -519,9 +531,14 @@ class FailurePatternAdmin(ObjectActionsAdmin):
     def repeat_count(self, pattern):
         return pattern.repeat_count
 
-    @admin.display(description="last diagnosed", ordering="last_diagnosed_at")
+    @admin.display(description="last seen", ordering="last_diagnosed_at")
     def last_diagnosed_at(self, pattern):
-        return pattern.last_diagnosed_at
+        seen = pattern.last_diagnosed_at
+        return timezone.localtime(seen).strftime("%d %b %Y") if seen else "—"
+
+    @admin.display(description="wanted", ordering="samples_wanted")
+    def wanted(self, pattern):
+        return pattern.samples_wanted or "—"
 
     @admin.display(description="status")
     def status_line(self, pattern: FailurePattern) -> str:
@@ -538,15 +555,16 @@ class FailurePatternAdmin(ObjectActionsAdmin):
         if pattern.pk is None:
             return "—"
         still = selectors.pattern_samples_still_wanted(pattern)
+        seen = getattr(pattern, "last_diagnosed_at", None)
         return format_html(
-            '<a href="{}?pattern__id__exact={}">{} diagnoses</a>, {} units retained for analysis, '
-            "{} repeat failures; {}",
+            '<a href="{}?pattern__id__exact={}">{}</a>{}, {} retained for analysis, {}; {}',
             reverse("admin:diagnostics_diagnosis_changelist"),
             pattern.pk,
-            getattr(pattern, "diagnosis_count", 0),
-            getattr(pattern, "retained_count", 0),
-            getattr(pattern, "repeat_count", 0),
-            f"wants {still} more sample{'s' if still != 1 else ''}" if still else "wants no more samples",
+            plural(getattr(pattern, "diagnosis_count", 0), "diagnosis", "diagnoses"),
+            f" (the last on {timezone.localtime(seen):%d %b %Y})" if seen else "",
+            plural(getattr(pattern, "retained_count", 0), "unit"),
+            plural(getattr(pattern, "repeat_count", 0), "repeat failure"),
+            f"wants {plural(still, 'more sample')}" if still else "wants no more samples",
         )
 
     def object_panels(self, request, pattern):
@@ -744,6 +762,9 @@ class RootCauseCaseAdmin(ObjectActionsAdmin):
     def has_add_permission(self, request):
         return False  # opened automatically for every retained unit
 
+    def has_change_permission(self, request, obj=None):
+        return False  # worked with the buttons, which call the services
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -886,14 +907,26 @@ class AdvisoryAdmin(ObjectActionsAdmin):
         return super().get_queryset(request).prefetch_related("affected_models")
 
     def get_readonly_fields(self, request, obj=None):
-        base = ["state_line"]
-        if obj is not None and obj.published_at is not None:
-            return [*base, "pattern", "title", "body", "affected_models", "affected_lots", "affected_firmware"]
-        return base
+        return ["state_line", "lots_line", "firmware_line"]
 
     def get_fields(self, request, obj=None):
+        if obj is not None and obj.published_at is not None:
+            return ["pattern", "title", "body", "affected_models", "lots_line", "firmware_line", "state_line"]
         fields = ["pattern", "title", "body", "affected_models", "affected_lots", "affected_firmware"]
         return [*fields, "state_line"] if obj is not None else fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.published_at is not None:
+            return False  # not rewritten under its readers: withdraw it and publish a new one
+        return super().has_change_permission(request, obj)
+
+    @admin.display(description="affected lots")
+    def lots_line(self, advisory: Advisory) -> str:
+        return ", ".join(advisory.affected_lots) or "every lot"
+
+    @admin.display(description="affected firmware")
+    def firmware_line(self, advisory: Advisory) -> str:
+        return ", ".join(advisory.affected_firmware) or "every version"
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -931,7 +964,9 @@ class AdvisoryAdmin(ObjectActionsAdmin):
             if advisory.withdrawn_at
             else "",
         }[advisory.state]
-        return f"{when} {owners} owner{'s' if owners != 1 else ''} of affected units in service; {notified} e-mailed."
+        return f"{when}. {plural(owners, 'owner')} of affected units in service; {notified} e-mailed.".replace(
+            "..", "."
+        )
 
     def save_model(self, request, obj, form, change):
         data = dict(form.cleaned_data)

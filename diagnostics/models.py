@@ -271,7 +271,7 @@ class RootCauseCase(models.Model):
         indexes = [models.Index(fields=["status", "opened_at"], name="rca_case_queue_idx")]
 
     def __str__(self) -> str:
-        return f"RCA {self.rma_id}"
+        return f"Case of {self.rma.number}"
 
     @property
     def age(self) -> timedelta:

@@ -121,7 +121,7 @@ def test_the_pattern_list_counts_and_filters(client, engineer, fp, build, techni
     with django_assert_max_num_queries(12):
         page = client.get(url).content.decode()
     assert "FP-0012" in page
-    assert "Retained units" in page and "Repeats" in page
+    assert "Retained" in page and "Repeats" in page
     assert "FP-0900" in page
     assert "FP-0012" not in client.get(url + "?status=closed").content.decode()
 
