@@ -181,6 +181,10 @@ RMA_OUTBOX_MAX_ATTEMPTS = env.int("RMA_OUTBOX_MAX_ATTEMPTS", default=12)
 RMA_OUTBOX_SWEEP_GRACE_SECONDS = env.int("RMA_OUTBOX_SWEEP_GRACE_SECONDS", default=60)
 RMA_OUTBOX_BROKER_PAUSE_SECONDS = env.int("RMA_OUTBOX_BROKER_PAUSE_SECONDS", default=30)
 # The "is your device still working?" e-mail, this many days after a return closes (at most a week late).
+# An import that brings at least this many devices, and at least as many as are stored, rebuilds the
+# devices' secondary indexes and foreign keys once instead of row by row (0: never).
+RMA_IMPORT_BULK_LOAD_ROWS = env.int("RMA_IMPORT_BULK_LOAD_ROWS", default=100_000)
+
 RMA_FOLLOW_UP_DAYS = env.int("RMA_FOLLOW_UP_DAYS", default=14)
 RMA_FOLLOW_UP_SLACK_DAYS = env.int("RMA_FOLLOW_UP_SLACK_DAYS", default=7)
 # Compensation suggested for late returns and repeat failures (rma.policy.CompensationRule).
