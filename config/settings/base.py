@@ -233,3 +233,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # Diagnostics: photos, logs and reports attached to diagnoses and root-cause cases.
 DIAGNOSTICS_ATTACHMENT_MAX_BYTES = env.int("DIAGNOSTICS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
+# Recurring-fault detection (SPEC §7): the nightly scan, its false-alarm budget (false alarms a year over
+# all cells), the reporting-lag weeks left out of the baseline fit, and the fewest failures that can alarm.
+DETECTION_FALSE_ALARMS_PER_YEAR = env.float("DETECTION_FALSE_ALARMS_PER_YEAR", default=4.0)
+DETECTION_LAG_WEEKS = env.int("DETECTION_LAG_WEEKS", default=3)
+DETECTION_MIN_OBSERVED = env.int("DETECTION_MIN_OBSERVED", default=3)
+CELERY_BEAT_SCHEDULE["diagnostics-detect-faults"] = {
+    "task": "diagnostics.tasks.detect_faults",
+    "schedule": crontab(hour=3, minute=30),
+}
