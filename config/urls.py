@@ -7,5 +7,6 @@ admin.site.index_title = "Repair centre"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("config.api")),
     path("", include("rma.urls")),
 ]
