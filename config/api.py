@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from diagnostics.api.views import (
     ComponentViewSet,
@@ -16,8 +16,7 @@ from diagnostics.api.views import (
 from rma.api.auth import TokenView
 from rma.api.views import DeviceViewSet
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = SimpleRouter(trailing_slash=True)
 router.register("devices", DeviceViewSet, basename="device")
 router.register("rmas", RMAViewSet, basename="rma")
 router.register("diagnoses", DiagnosisViewSet, basename="diagnosis")
