@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from diagnostics.api.reports import REPORT_VIEWS
 from diagnostics.api.views import (
     ComponentViewSet,
     DiagnosisViewSet,
@@ -27,6 +28,7 @@ router.register("components", ComponentViewSet, basename="component")
 v1 = [
     path("auth/token/", TokenView.as_view(), name="token"),
     *router.urls,
+    *[path(f"reports/{name}/", view.as_view(), name=f"report-{name}") for name, view in REPORT_VIEWS.items()],
 ]
 
 urlpatterns = [

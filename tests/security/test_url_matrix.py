@@ -129,6 +129,10 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("api/v1/^components/$", "POST"): api("engineer"),
     ("api/v1/^components/(?P<code>[^/]+)/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^components/(?P<code>[^/]+)/$", "PATCH"): api("engineer"),
+    **{
+        (f"api/v1/reports/{name}/", "GET"): api(*ALL_STAFF)
+        for name in ("pareto", "failure-rates", "trend", "life", "no-fault-found", "repeats", "goodwill")
+    },
     # The schema and its docs describe the API and hold no data: open to all.
     ("api/schema/", "GET"): everyone(),
     ("api/docs/", "GET"): everyone(),
