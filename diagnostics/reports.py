@@ -75,7 +75,13 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"report": self.name, "filters": self.filters.as_dict(), "rows": self.rows, **self.extra}
+        return {
+            "report": self.name,
+            "filters": self.filters.as_dict(),
+            "columns": COLUMNS[self.name](self.extra.get("by", "")),
+            "rows": self.rows,
+            **self.extra,
+        }
 
 
 def _share(part: float, whole: float) -> float:
@@ -413,6 +419,22 @@ def goodwill(filters: ReportFilters) -> Report:
         },
     )
 
+
+def _rate_columns(by: str) -> list[str]:
+    return [RATE_NAMES[key] for key in RATE_KEYS[by]] + ["units_in_service", "failures", "rate_per_1000"]
+
+
+# The columns of each report's rows (a CSV has its header even when no row matches).
+COLUMNS = {
+    "pareto": lambda by: ["key", "label", "failures", "share", "cumulative_share"],
+    "failure-rates": _rate_columns,
+    "trend": lambda by: ["week", "pattern", "failures"],
+    "life": lambda by: ["key", "units", "failures", "censored", "beta", "eta_days", "b10_days", "mean_life_days"],
+    "no-fault-found": lambda by: ["model", "diagnosed", "no_fault_found", "rate"],
+    "repeats": lambda by: ["model", "returns", "repeats", "rate"],
+    "goodwill": lambda by: ["pattern", "grants"],
+}
+POINT_COLUMNS = ["key", "age_days", "at_risk", "failed", "unreliability"]
 
 REPORTS = {
     "pareto": pareto,

@@ -43,3 +43,66 @@ def build_report_fleet() -> None:
     columns = ("external_id", "serial_number", "reported_on", "component", "pattern_code", "outcome")
     result = failures_import(rows=[dict(zip(columns, row, strict=True)) for row in rows], strict=True)
     assert not result.errors
+
+
+def build_chart_fleet(*, seed: int = 11, today: dt.date | None = None) -> None:
+    """A fleet big enough to draw readable charts: three models, weekly lots, two firmware versions,
+    Weibull lifetimes per component (one lot with a bad battery), imported through the importers."""
+    import random
+
+    from rma.services import devices_import
+
+    rng = random.Random(seed)
+    today = today or dt.date.today()
+    start = today - dt.timedelta(days=420)
+    models = [("PHN-1", "Aurora phone"), ("PHN-2", "Borealis phone"), ("TAB-1", "Cirrus tablet")]
+    components = {  # code: (shape, scale in days, pattern codes)
+        "battery": (2.2, 1400, ["FP-0001", "FP-0002"]),
+        "display": (1.0, 5000, ["FP-0003", ""]),
+        "charging-port": (1.6, 3000, ["FP-0004"]),
+        "mainboard": (0.8, 9000, ["", "FP-0005"]),
+    }
+    devices, failures = [], []
+    for sku, name in models:
+        for week in range(0, 52, 4):
+            lot = f"L{sku[-1]}{week:02d}"
+            built = start + dt.timedelta(days=7 * week)
+            firmware = "2.1" if week >= 28 else "2.0"
+            for number in range(rng.randint(60, 140)):
+                serial = f"{sku}-{lot}-{number:04d}"
+                shipped = built + dt.timedelta(days=rng.randint(7, 40))
+                if shipped >= today:
+                    continue
+                devices.append(
+                    {
+                        "serial_number": serial,
+                        "model_sku": sku,
+                        "model_name": name,
+                        "lot": lot,
+                        "manufactured_on": built.isoformat(),
+                        "shipped_on": shipped.isoformat(),
+                        "firmware_version": firmware,
+                    }
+                )
+                ages = []
+                for code, (shape, scale, patterns) in components.items():
+                    if code == "battery" and lot == "L116":
+                        scale = 300  # the bad lot
+                    ages.append((rng.weibullvariate(scale, shape), code, rng.choice(patterns)))
+                age, code, pattern = min(ages)
+                reported = shipped + dt.timedelta(days=int(age))
+                if reported >= today:
+                    continue
+                outcome = rng.choices(["confirmed", "cause_unknown", "no_fault_found"], [8, 2, 1])[0]
+                failures.append(
+                    {
+                        "external_id": f"X-{serial}",
+                        "serial_number": serial,
+                        "reported_on": reported.isoformat(),
+                        "component": code,
+                        "pattern_code": "" if outcome == "no_fault_found" else pattern,
+                        "outcome": outcome,
+                    }
+                )
+    assert not devices_import(rows=devices, strict=True).errors
+    assert not failures_import(rows=failures, strict=True).errors

@@ -47,17 +47,19 @@ class CSVRenderer(renderers.BaseRenderer):
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if not isinstance(data, dict) or "report" not in data:  # an error: {"code", "message"}
-            data = {"rows": [data]} if isinstance(data, dict) else {"rows": []}
+            data = {"rows": [data], "columns": list(data)} if isinstance(data, dict) else {"rows": []}
         request = (renderer_context or {}).get("request")
         table = request.query_params.get("table", "rows") if request is not None else "rows"
-        rows = data.get(table if table in ("rows", "points") else "rows") or []
+        if table == "points" and "points" in data:
+            rows, columns = data["points"], reports.POINT_COLUMNS
+        else:
+            rows = data.get("rows") or []
+            columns = data.get("columns") or (list(rows[0]) if rows else [])
         out = io.StringIO()
-        if rows:
-            columns = list(rows[0])
-            writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({name: "" if value is None else value for name, value in row.items()})
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({name: "" if value is None else value for name, value in row.items()})
         return out.getvalue().encode("utf-8")
 
 

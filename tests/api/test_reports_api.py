@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 
 import pytest
 from django.db import connection
@@ -105,13 +106,16 @@ def test_report_queries_are_pinned_and_do_not_grow_with_the_fleet(api, engineer,
     assert counts == [3 + REPORT_QUERIES[name]] * 2, [q["sql"] for q in queries.captured_queries]
 
 
+SERIES = itertools.count(1)
+
+
 def build_more(make_device):
     """Five more units, each with a failure of its own date, component and pattern."""
     start = dt.date(2025, 1, 6)
     rows = []
     for _ in range(5):
         device = make_device(shipped_on=start, manufactured_on=start)
-        number = device.pk
+        number = next(SERIES)
         rows.append(
             {
                 "external_id": f"Q{number}",

@@ -133,6 +133,12 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
         (f"api/v1/reports/{name}/", "GET"): api(*ALL_STAFF)
         for name in ("pareto", "failure-rates", "trend", "life", "no-fault-found", "repeats", "goodwill")
     },
+    # The report pages: staff with a role.
+    ("reports/", "GET"): staff_page(*ALL_STAFF),
+    **{
+        (f"reports/{name}/", "GET"): staff_page(*ALL_STAFF)
+        for name in ("pareto", "failure-rates", "trend", "life", "no-fault-found", "repeats", "goodwill")
+    },
     # The schema and its docs describe the API and hold no data: open to all.
     ("api/schema/", "GET"): everyone(),
     ("api/docs/", "GET"): everyone(),
