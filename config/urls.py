@@ -7,5 +7,7 @@ admin.site.index_title = "Repair centre"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("config.api")),
+    path("reports/", include("diagnostics.urls")),
     path("", include("rma.urls")),
 ]

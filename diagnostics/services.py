@@ -6,6 +6,8 @@ advisories by ``diagnostics.advisories``; their services are importable from her
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +26,7 @@ from diagnostics.patterns import pattern_create, pattern_edit, pattern_recurrenc
 from diagnostics.selectors import analysis_for_rma, previous_failure
 from rma import policy
 from rma import services as rma_services
-from rma.exceptions import InvalidInput
+from rma.exceptions import ActionNotPermitted, InvalidInput
 from rma.models import RMA
 from rma.services.transitions import Actor, staff_actor
 
@@ -45,6 +47,41 @@ def component_get(code: str) -> Component:
         return Component.objects.get(code=code.strip().lower())
     except Component.DoesNotExist:
         raise InvalidInput(f"Unknown component “{code}”.", code="unknown_component", field="component") from None
+
+
+@transaction.atomic
+def component_create(*, code: str, name: str, actor: Actor) -> Component:
+    """A new component; codes are slugs, stored lower-case."""
+    _require_perm(actor, "diagnostics.add_component", "create components")
+    code = code.strip().lower()
+    if not code:
+        raise InvalidInput("A component needs a code.", code="code_required", field="code")
+    if not re.fullmatch(r"[a-z0-9_-]{1,64}", code):
+        raise InvalidInput(
+            "A component code is lower-case letters, digits, hyphens and underscores.",
+            code="invalid_code",
+            field="code",
+        )
+    if Component.objects.filter(code=code).exists():
+        raise InvalidInput(f"Component {code} already exists.", code="component_exists", field="code")
+    return Component.objects.create(code=code, name=name.strip() or code.replace("-", " ").title())
+
+
+@transaction.atomic
+def component_rename(*, component: Component, name: str, actor: Actor) -> Component:
+    """Change a component's name; its code is what diagnoses and imports refer to, so it stays."""
+    _require_perm(actor, "diagnostics.change_component", "change components")
+    if not name.strip():
+        raise InvalidInput("A component needs a name.", code="name_required", field="name")
+    component.name = name.strip()
+    component.save(update_fields=["name"])
+    return component
+
+
+def _require_perm(actor: Actor, permission: str, what: str) -> None:
+    user = staff_actor(actor)
+    if user is None or not user.has_perm(permission):
+        raise ActionNotPermitted(f"You do not have permission to {what}.")
 
 
 def pattern_get(code: str) -> FailurePattern:
@@ -190,7 +227,9 @@ __all__ = [
     "advisory_publish",
     "advisory_update",
     "advisory_withdraw",
+    "component_create",
     "component_get",
+    "component_rename",
     "diagnosis_record",
     "goodwill_grant",
     "pattern_create",
