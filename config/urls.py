@@ -1,13 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from rma.login_limits import admin_login
+
 admin.site.site_header = "Returns and root cause"
 admin.site.site_title = "Returns admin"
 admin.site.index_title = "Repair centre"
 
 urlpatterns = [
+    path("admin/login/", admin_login),  # the admin's own sign-in, with attempts limited
     path("admin/", admin.site.urls),
     path("api/", include("config.api")),
     path("reports/", include("diagnostics.urls")),
+    path("staff/attachments/", include("diagnostics.downloads")),
     path("", include("rma.urls")),
 ]

@@ -209,6 +209,9 @@ RMA_STATUS_LINK_DAYS_AFTER_CLOSE = env.int("RMA_STATUS_LINK_DAYS_AFTER_CLOSE", d
 # Look-ups by RMA number and e-mail: at most "count/seconds" per client IP and per RMA number (fixed windows).
 RMA_LOOKUP_RATE_PER_IP = env("RMA_LOOKUP_RATE_PER_IP", default="20/900")
 RMA_LOOKUP_RATE_PER_NUMBER = env("RMA_LOOKUP_RATE_PER_NUMBER", default="5/900")
+# Staff sign-in attempts (admin), per client IP and per username (count/seconds).
+RMA_LOGIN_RATE_PER_IP = env("RMA_LOGIN_RATE_PER_IP", default="30/900")
+RMA_LOGIN_RATE_PER_USERNAME = env("RMA_LOGIN_RATE_PER_USERNAME", default="10/900")
 # New returns from the public form, per client IP.
 RMA_START_RATE_PER_IP = env("RMA_START_RATE_PER_IP", default="20/3600")
 # The request header with the client's address when behind a proxy (e.g. HTTP_X_REAL_IP); REMOTE_ADDR if empty.
@@ -271,6 +274,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # Diagnostics: photos, logs and reports attached to diagnoses and root-cause cases.
 DIAGNOSTICS_ATTACHMENT_MAX_BYTES = env.int("DIAGNOSTICS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# The largest picture accepted, in pixels (width × height): a small file can declare a huge picture.
+DIAGNOSTICS_ATTACHMENT_MAX_PIXELS = env.int("DIAGNOSTICS_ATTACHMENT_MAX_PIXELS", default=50_000_000)
 
 # Recurring-fault detection (SPEC §7): the nightly scan, its false-alarm budget (false alarms a year over
 # all cells), the reporting-lag weeks left out of the baseline fit, and the fewest failures that can alarm.
