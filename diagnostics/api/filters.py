@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 
 from diagnostics.models import Diagnosis, FailurePattern, RootCauseCase
+from rma.api.filters import MomentFilter
 
 
 class FailurePatternFilter(django_filters.FilterSet):
@@ -12,7 +13,7 @@ class FailurePatternFilter(django_filters.FilterSet):
     component = django_filters.CharFilter(field_name="component__code")
     model = django_filters.CharFilter(field_name="affected_models__sku", distinct=True, help_text="Affected SKU.")
     owner = django_filters.CharFilter(field_name="owner__username")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = MomentFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = FailurePattern
@@ -27,8 +28,8 @@ class DiagnosisFilter(django_filters.FilterSet):
     model = django_filters.CharFilter(field_name="rma__device__product_model__sku")
     lot = django_filters.CharFilter(field_name="rma__device__lot")
     firmware = django_filters.CharFilter(field_name="rma__device__firmware_version")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = MomentFilter(field_name="created_at", lookup_expr="gte")
+    created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Diagnosis
@@ -51,7 +52,7 @@ class RootCauseCaseFilter(django_filters.FilterSet):
     unassigned = django_filters.BooleanFilter(field_name="engineer", lookup_expr="isnull")
     pattern = django_filters.CharFilter(field_name="pattern__code")
     model = django_filters.CharFilter(field_name="device__product_model__sku")
-    opened_after = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_after = MomentFilter(field_name="opened_at", lookup_expr="gte")
 
     class Meta:
         model = RootCauseCase

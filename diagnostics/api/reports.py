@@ -46,8 +46,6 @@ class CSVRenderer(renderers.BaseRenderer):
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        if not isinstance(data, dict) or "report" not in data:  # an error: {"code", "message"}
-            data = {"rows": [data], "columns": list(data)} if isinstance(data, dict) else {"rows": []}
         request = (renderer_context or {}).get("request")
         table = request.query_params.get("table", "rows") if request is not None else "rows"
         if table == "points" and "points" in data:
@@ -90,8 +88,15 @@ class ReportView(APIView):
     action_permissions = {"get": VIEW_REPORTS}
     renderer_classes = [renderers.JSONRenderer, CSVRenderer]
 
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors are always the API's JSON, even when a CSV was asked for.
+        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_media_type = "application/json"
+        return super().handle_exception(exc)
+
     def get(self, request: Request) -> Response:
-        params = ReportFilterSerializer(data=request.query_params.dict())
+        # An empty parameter (a form's blank field) means no filter.
+        params = ReportFilterSerializer(data={key: value for key, value in request.query_params.items() if value})
         params.is_valid(raise_exception=True)
         data = params.validated_data
         kwargs = {}
@@ -123,10 +128,15 @@ def report_view(name: str, choices: tuple[str, ...] = (), doc: str = "") -> type
         operation_id=f"reports_{name.replace('-', '_')}",
         parameters=parameters,
         responses={
-            200: OpenApiResponse(
-                response={"type": "object", "additionalProperties": True, "required": ["report", "filters", "rows"]},
+            (200, "application/json"): OpenApiResponse(
+                response={
+                    "type": "object",
+                    "additionalProperties": True,
+                    "required": ["report", "filters", "columns", "rows"],
+                },
                 description=doc,
-            )
+            ),
+            (200, "text/csv"): OpenApiResponse(response={"type": "string"}, description="With `format=csv`."),
         },
         description=doc,
     )(get)

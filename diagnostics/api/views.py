@@ -24,8 +24,8 @@ from diagnostics.api import serializers as s
 from diagnostics.api.filters import DiagnosisFilter, FailurePatternFilter, RootCauseCaseFilter
 from diagnostics.models import Component, Diagnosis, FailurePattern, PatternEvent, RootCauseCase
 from rma.api.permissions import ActionPermission
+from rma.api.views import LOOKUP, lifecycle, valid_input
 from rma.api.views import RMAViewSet as ReturnsViewSet
-from rma.api.views import lifecycle, valid_input
 from rma.exceptions import InvalidInput, NotFound
 from rma.models import ProductModel, Source
 
@@ -116,7 +116,7 @@ class ComponentViewSet(
 
     serializer_class = s.ComponentSerializer
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions = {
         "list": "diagnostics.view_component",
@@ -186,7 +186,7 @@ class FailurePatternViewSet(
 
     serializer_class = s.FailurePatternSerializer
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions = {
         "list": "diagnostics.view_failurepattern",
@@ -251,6 +251,7 @@ class DiagnosisViewSet(viewsets.ReadOnlyModelViewSet):
     """Diagnoses as technicians logged them (log one with `POST rmas/{number}/diagnose/`)."""
 
     serializer_class = s.DiagnosisSerializer
+    lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions = {"list": "diagnostics.view_diagnosis", "retrieve": "diagnostics.view_diagnosis"}
     filter_backends = [DjangoFilterBackend, OrderingFilter]
@@ -308,6 +309,7 @@ class RootCauseCaseViewSet(viewsets.ReadOnlyModelViewSet):
     """Root-cause cases, one per unit kept for analysis, oldest first; engineers work them."""
 
     serializer_class = s.RootCauseCaseSerializer
+    lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions = {
         "list": "diagnostics.view_rootcausecase",

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
+from django import forms
+from django_filters.fields import IsoDateTimeField
 
 from rma.models import RMA, Device
+
+
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, converted to UTC: the database takes any offset a clock can show."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None or moment.tzinfo is None:
+            return moment
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError("That moment is out of range.", code="invalid") from None
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField
 
 
 class DeviceFilter(django_filters.FilterSet):
@@ -30,8 +51,8 @@ class RMAFilter(django_filters.FilterSet):
     firmware = django_filters.CharFilter(field_name="device__firmware_version")
     serial_number = django_filters.CharFilter(field_name="device__serial_number")
     is_repeat = django_filters.BooleanFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = MomentFilter(field_name="created_at", lookup_expr="gte")
+    created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
     reported_after = django_filters.DateFilter(field_name="reported_on", lookup_expr="gte")
     reported_before = django_filters.DateFilter(field_name="reported_on", lookup_expr="lte")
 

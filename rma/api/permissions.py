@@ -22,6 +22,8 @@ class ActionPermission(BasePermission):
         user = request.user
         if not user or not user.is_authenticated or not user.is_active:
             return False
+        if getattr(view, request.method.lower(), None) is None:
+            return True  # no such method here: DRF answers 405 Method Not Allowed
         action = getattr(view, "action", None) or request.method.lower()
         if action == "metadata":
             action = "list"

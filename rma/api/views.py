@@ -27,6 +27,8 @@ from rma.exceptions import InvalidInput
 from rma.models import RMA, Device, ProductModel, RMAEvent, Source
 
 PROCESS = "rma.process_rma"
+# A path segment, without the NUL character no database column can hold: such a URL is simply not found.
+LOOKUP = r"[^/\x00]+"
 SERIAL_PARAMETER = OpenApiParameter("serial_number", str, OpenApiParameter.PATH, description="The unit's serial.")
 NUMBER_PARAMETER = OpenApiParameter("number", str, OpenApiParameter.PATH, description="The RMA number.")
 
@@ -40,7 +42,7 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
     serializer_class = s.DeviceSerializer
     lookup_field = "serial_number"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions = {"list": "rma.view_device", "retrieve": "rma.view_device", "create": "rma.add_device"}
     filter_backends = [DjangoFilterBackend, OrderingFilter]
@@ -98,7 +100,7 @@ class RMAViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Create
 
     serializer_class = s.RMASerializer
     lookup_field = "number"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions: dict[str, str | tuple[str, ...]] = {
         "list": "rma.view_rma",

@@ -127,3 +127,17 @@ def build_more(make_device):
             }
         )
     assert not failures_import(rows=rows, strict=True).errors
+
+
+def test_an_error_is_json_even_when_csv_was_asked_for(api, engineer):
+    answer = api(engineer).get("/api/v1/reports/pareto/", {"format": "csv", "date_from": "soon"})
+
+    assert answer.status_code == 400
+    assert answer["Content-Type"] == "application/json"
+    assert answer.json()["errors"]["date_from"]
+
+
+def test_blank_filters_mean_no_filter(api, engineer, fleet):
+    answer = api(engineer).get("/api/v1/reports/pareto/", {"date_from": "", "model": "", "date_to": "2025-06-30"})
+    assert answer.status_code == 200
+    assert answer.json()["total_failures"] == 4

@@ -231,3 +231,31 @@ def test_create_refuses_a_second_open_return_with_409(api, technician, build):
 
     assert answer.status_code == 409
     assert answer.json()["code"] == "open_rma_exists"
+
+
+def test_a_method_an_endpoint_does_not_have_is_405(api, technician, build):
+    rma = build(S.SUBMITTED)
+    assert api(technician).put(f"/api/v1/rmas/{rma.number}/", {}, format="json").status_code == 405
+    assert api(technician).get(f"/api/v1/rmas/{rma.number}/authorize/").status_code == 405
+    assert api().put(f"/api/v1/rmas/{rma.number}/", {}, format="json").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "params, status",
+    [
+        ({"created_after": "2026-01-01T00:00:00-18:30"}, 200),  # an offset PostgreSQL would refuse as such
+        ({"created_after": "9999-12-31T23:59:59-18:30"}, 400),  # past the end of time once in UTC
+        ({"created_after": "yesterday"}, 400),
+        ({"lot": "L\x00"}, 400),
+    ],
+)
+def test_odd_filter_values_are_answered_not_crashed_on(api, technician, params, status):
+    assert api(technician).get("/api/v1/rmas/", params).status_code == status
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/rmas/RMA-%00/", "/api/v1/devices/SN%00/", "/api/v1/failure-patterns/FP%00/", "/api/v1/components/x%00/"],
+)
+def test_a_nul_character_in_a_path_is_not_found(api, technician, url):
+    assert api(technician).get(url).status_code == 404

@@ -92,12 +92,12 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("api/v1/auth/token/", "POST"): everyone(),
     ("api/v1/^devices/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^devices/$", "POST"): api(*PROCESSORS),
-    ("api/v1/^devices/(?P<serial_number>[^/]+)/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^devices/(?P<serial_number>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^rmas/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^rmas/$", "POST"): api(*PROCESSORS),
-    ("api/v1/^rmas/(?P<number>[^/]+)/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^rmas/(?P<number>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
     **{
-        (f"api/v1/^rmas/(?P<number>[^/]+)/{step}/$", "POST"): api(*PROCESSORS)
+        (f"api/v1/^rmas/(?P<number>[^/\\x00]+)/{step}/$", "POST"): api(*PROCESSORS)
         for step in (
             "authorize",
             "cancel",
@@ -112,28 +112,28 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
             "close",
         )
     },
-    ("api/v1/^rmas/(?P<number>[^/]+)/reject/$", "POST"): api("supervisor"),
-    ("api/v1/^rmas/(?P<number>[^/]+)/grant-goodwill/$", "POST"): api("supervisor"),
+    ("api/v1/^rmas/(?P<number>[^/\\x00]+)/reject/$", "POST"): api("supervisor"),
+    ("api/v1/^rmas/(?P<number>[^/\\x00]+)/grant-goodwill/$", "POST"): api("supervisor"),
     ("api/v1/^diagnoses/$", "GET"): api(*ALL_STAFF),
-    ("api/v1/^diagnoses/(?P<pk>[^/.]+)/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^diagnoses/(?P<pk>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^failure-patterns/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^failure-patterns/$", "POST"): api("engineer"),
-    ("api/v1/^failure-patterns/(?P<code>[^/]+)/$", "GET"): api(*ALL_STAFF),
-    ("api/v1/^failure-patterns/(?P<code>[^/]+)/$", "PATCH"): api("engineer"),
+    ("api/v1/^failure-patterns/(?P<code>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^failure-patterns/(?P<code>[^/\\x00]+)/$", "PATCH"): api("engineer"),
     **{
-        (f"api/v1/^failure-patterns/(?P<code>[^/]+)/{step}/$", "POST"): api("engineer")
+        (f"api/v1/^failure-patterns/(?P<code>[^/\\x00]+)/{step}/$", "POST"): api("engineer")
         for step in ("investigate", "root-cause", "start-corrective-action", "verify", "close", "dismiss", "reopen")
     },
     ("api/v1/^rca-cases/$", "GET"): api(*ALL_STAFF),
-    ("api/v1/^rca-cases/(?P<pk>[^/.]+)/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^rca-cases/(?P<pk>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
     **{
-        (f"api/v1/^rca-cases/(?P<pk>[^/.]+)/{step}/$", "POST"): api("engineer")
+        (f"api/v1/^rca-cases/(?P<pk>[^/\\x00]+)/{step}/$", "POST"): api("engineer")
         for step in ("assign", "add-findings", "close")
     },
     ("api/v1/^components/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^components/$", "POST"): api("engineer"),
-    ("api/v1/^components/(?P<code>[^/]+)/$", "GET"): api(*ALL_STAFF),
-    ("api/v1/^components/(?P<code>[^/]+)/$", "PATCH"): api("engineer"),
+    ("api/v1/^components/(?P<code>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^components/(?P<code>[^/\\x00]+)/$", "PATCH"): api("engineer"),
     **{
         (f"api/v1/reports/{name}/", "GET"): api(*ALL_STAFF)
         for name in ("pareto", "failure-rates", "trend", "life", "no-fault-found", "repeats", "goodwill")
@@ -328,10 +328,10 @@ def concrete(route: str, world) -> str:
         "<path:content_type_id>/<path:object_id>": "1/1",
         "(?P<app_label>auth|authtoken|rma|diagnostics)": "rma",
         "(?P<url>.*)": "no-such-page/",
-        "(?P<number>[^/]+)": world["rma"].number,
-        "(?P<serial_number>[^/]+)": world["rma"].device.serial_number,
-        "(?P<pk>[^/.]+)": str(world["diagnosis"].pk if "diagnoses" in route else world["case"].pk),
-        "(?P<code>[^/]+)": world["component"].code if "components" in route else world["pattern"].code,
+        "(?P<number>[^/\\x00]+)": world["rma"].number,
+        "(?P<serial_number>[^/\\x00]+)": world["rma"].device.serial_number,
+        "(?P<pk>[^/\\x00]+)": str(world["diagnosis"].pk if "diagnoses" in route else world["case"].pk),
+        "(?P<code>[^/\\x00]+)": world["component"].code if "components" in route else world["pattern"].code,
     }
     for placeholder, value in values.items():
         route = route.replace(placeholder, value)
