@@ -153,7 +153,7 @@ class Client:
     def post_form(self, path: str, data: dict[str, str], *, token_from: str | None = None) -> Response:
         token = self.csrf_token(token_from or path)
         body = urlencode({**data, "csrfmiddlewaretoken": token})
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Origin": "null"}
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Origin": f"http://127.0.0.1:{self.port}"}
         return self._request("POST", path, body=body, headers=headers)
 
     def csrf_token(self, page: str) -> str:

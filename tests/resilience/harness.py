@@ -92,8 +92,8 @@ class Worker:
             RESILIENCE_SEND_DELAY=str(send_delay),
             RMA_OUTBOX_LEASE_SECONDS=str(lease_seconds),
             PYTHONPATH=str(ROOT),
-            **(extra_env or {}),
         )
+        env.update(extra_env or {})
         self.log_path = log_path or mailbox.root / "worker.log"
         self._log = self.log_path.open("ab")
         command = [
