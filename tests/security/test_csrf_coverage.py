@@ -71,4 +71,3 @@ def test_admin_changes_and_lifecycle_buttons_need_the_token(build, technician):
     assert client.post(authorize, {"instructions": "", "csrfmiddlewaretoken": token}).status_code == 302
     rma.refresh_from_db()
     assert rma.status == RMA.Status.AUTHORIZED
-
