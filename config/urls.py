@@ -1,11 +1,25 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+
+from rma.login_limits import admin_login
 
 admin.site.site_header = "Returns and root cause"
 admin.site.site_title = "Returns admin"
 admin.site.index_title = "Repair centre"
 
+# A URL no pattern matches: JSON under /api/ (the API's error format), the usual page elsewhere.
+handler404 = "rma.api.errors.not_found"
+
 urlpatterns = [
+    path("admin/login/", admin_login),  # the admin's own sign-in, with attempts limited
     path("admin/", admin.site.urls),
+    path("api/", include("config.api")),
+    path("reports/", include("diagnostics.urls")),
+    path("staff/attachments/", include("diagnostics.downloads")),
     path("", include("rma.urls")),
 ]
+
+# A bare view for the load benchmark's comparison (benchmarks/load/), only when asked for.
+if settings.RMA_BENCHMARK_VIEWS:
+    urlpatterns.insert(0, path("", include("config.benchmark_views")))

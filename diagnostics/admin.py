@@ -24,6 +24,7 @@ from django.utils.html import format_html, format_html_join
 
 from diagnostics import advisories, fault_signals, lifecycle, matching, selectors, services
 from diagnostics import forms as diagnostics_forms
+from diagnostics.downloads import attachment_url
 from diagnostics.models import (
     Advisory,
     CaseAttachment,
@@ -319,15 +320,32 @@ class ComponentAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
-class AttachmentInline(admin.TabularInline):
+class AttachmentInline(ReadOnlyInline):
+    """Files are added with the "Attach a file" button (checked by ``services.diagnosis_attach``)."""
+
     model = DiagnosisAttachment
-    extra = 0
-    fields = ["kind", "file", "original_name", "uploaded_at"]
-    readonly_fields = ["original_name", "uploaded_at"]
+    fields = ["uploaded_at", "kind", "link"]
+    readonly_fields = ["uploaded_at", "kind", "link"]
+    verbose_name_plural = "attachments"
+
+    @admin.display(description="file")
+    def link(self, attachment: DiagnosisAttachment) -> str:
+        return format_html('<a href="{}">{}</a>', attachment_url(attachment), attachment.original_name or "download")
 
 
 @admin.register(Diagnosis)
-class DiagnosisAdmin(admin.ModelAdmin):
+class DiagnosisAdmin(ObjectActionsAdmin):
+    object_actions = [
+        ObjectAction(
+            "attach",
+            "Attach a file",
+            diagnostics_forms.DiagnosisAttachForm,
+            lambda diagnosis, user, form: services.diagnosis_attach(
+                diagnosis=diagnosis, actor=user, file=form.cleaned_data["file"], kind=form.cleaned_data["kind"]
+            ),
+            "diagnostics.add_diagnosisattachment",
+        ),
+    ]
     list_display = ["rma", "component", "outcome", "pattern", "pattern_match", "repeat", "technician", "created_at"]
     list_select_related = ["rma", "component", "pattern", "technician"]
     list_filter = [
@@ -626,7 +644,7 @@ class CaseAttachmentInline(ReadOnlyInline):
 
     @admin.display(description="file")
     def link(self, attachment: CaseAttachment) -> str:
-        return format_html('<a href="{}">{}</a>', attachment.file.url, attachment.original_name or attachment.file.name)
+        return format_html('<a href="{}">{}</a>', attachment_url(attachment), attachment.original_name or "download")
 
     @admin.display(description="size")
     def size_kb(self, attachment: CaseAttachment) -> str:

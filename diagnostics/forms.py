@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
-from diagnostics.models import Advisory, CaseAttachment, Component, Diagnosis, FailurePattern
+from diagnostics.models import Advisory, CaseAttachment, Component, Diagnosis, DiagnosisAttachment, FailurePattern
 from rma.models import RMA
 
 
@@ -167,6 +167,11 @@ class CaseFindingsForm(forms.Form):
 class CaseAttachForm(forms.Form):
     kind = forms.ChoiceField(choices=CaseAttachment.Kind.choices)
     file = forms.FileField(help_text="A photo (JPEG, PNG), a PDF, a ZIP or a plain-text log; at most 10 MB.")
+
+
+class DiagnosisAttachForm(forms.Form):
+    kind = forms.ChoiceField(choices=DiagnosisAttachment.Kind.choices)
+    file = forms.FileField(help_text="A photo (JPEG, PNG) or a plain-text log; a PDF or a ZIP too. At most 10 MB.")
 
 
 class CaseCloseForm(forms.Form):

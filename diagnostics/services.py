@@ -6,7 +6,10 @@ advisories by ``diagnostics.advisories``; their services are importable from her
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,14 +20,15 @@ from diagnostics.advisories import (
     advisory_update,
     advisory_withdraw,
 )
+from diagnostics.attachments import attachment_check
 from diagnostics.cases import rca_case_add_findings, rca_case_assign, rca_case_attach, rca_case_close, rca_case_open
 from diagnostics.matching import pattern_corpus_add
-from diagnostics.models import Component, Diagnosis, FailurePattern, RootCauseCase
+from diagnostics.models import Component, Diagnosis, DiagnosisAttachment, FailurePattern, RootCauseCase
 from diagnostics.patterns import pattern_create, pattern_edit, pattern_recurrence_check, pattern_transition
 from diagnostics.selectors import analysis_for_rma, previous_failure
 from rma import policy
 from rma import services as rma_services
-from rma.exceptions import InvalidInput
+from rma.exceptions import ActionNotPermitted, InvalidInput
 from rma.models import RMA
 from rma.services.transitions import Actor, staff_actor
 
@@ -45,6 +49,41 @@ def component_get(code: str) -> Component:
         return Component.objects.get(code=code.strip().lower())
     except Component.DoesNotExist:
         raise InvalidInput(f"Unknown component “{code}”.", code="unknown_component", field="component") from None
+
+
+@transaction.atomic
+def component_create(*, code: str, name: str, actor: Actor) -> Component:
+    """A new component; codes are slugs, stored lower-case."""
+    _require_perm(actor, "diagnostics.add_component", "create components")
+    code = code.strip().lower()
+    if not code:
+        raise InvalidInput("A component needs a code.", code="code_required", field="code")
+    if not re.fullmatch(r"[a-z0-9_-]{1,64}", code):
+        raise InvalidInput(
+            "A component code is lower-case letters, digits, hyphens and underscores.",
+            code="invalid_code",
+            field="code",
+        )
+    if Component.objects.filter(code=code).exists():
+        raise InvalidInput(f"Component {code} already exists.", code="component_exists", field="code")
+    return Component.objects.create(code=code, name=name.strip() or code.replace("-", " ").title())
+
+
+@transaction.atomic
+def component_rename(*, component: Component, name: str, actor: Actor) -> Component:
+    """Change a component's name; its code is what diagnoses and imports refer to, so it stays."""
+    _require_perm(actor, "diagnostics.change_component", "change components")
+    if not name.strip():
+        raise InvalidInput("A component needs a name.", code="name_required", field="name")
+    component.name = name.strip()
+    component.save(update_fields=["name"])
+    return component
+
+
+def _require_perm(actor: Actor, permission: str, what: str) -> None:
+    user = staff_actor(actor)
+    if user is None or not user.has_perm(permission):
+        raise ActionNotPermitted(f"You do not have permission to {what}.")
 
 
 def pattern_get(code: str) -> FailurePattern:
@@ -144,6 +183,20 @@ def diagnosis_record(
 
 
 @transaction.atomic
+def diagnosis_attach(*, diagnosis: Diagnosis, actor: Actor, file: UploadedFile, kind: str) -> DiagnosisAttachment:
+    """Store a photo or log on a diagnosis under a generated name (size and type checked from the content)."""
+    user = staff_actor(actor)
+    if user is None or not user.has_perm("diagnostics.add_diagnosisattachment"):
+        raise ActionNotPermitted("Only technicians and supervisors attach files to diagnoses.")
+    if kind not in DiagnosisAttachment.Kind.values:
+        raise InvalidInput(f"Unknown attachment kind “{kind}”.", code="invalid_kind", field="kind")
+    checked = attachment_check(file)
+    original_name = (file.name or "")[-255:]
+    file.name = f"upload{checked.suffix}"  # the stored name is generated; only its suffix comes from the content
+    return DiagnosisAttachment.objects.create(diagnosis=diagnosis, kind=kind, file=file, original_name=original_name)
+
+
+@transaction.atomic
 def goodwill_grant(*, rma: RMA, actor: Actor, source: str, reason: str, replacement_serial: str) -> RMA:
     """Grant goodwill with the analysis facts taken from the latest diagnosis, and open its RCA case."""
     analysis = analysis_for_rma(rma, lock=True)
@@ -190,7 +243,10 @@ __all__ = [
     "advisory_publish",
     "advisory_update",
     "advisory_withdraw",
+    "component_create",
     "component_get",
+    "component_rename",
+    "diagnosis_attach",
     "diagnosis_record",
     "goodwill_grant",
     "pattern_create",
