@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate seed serve worker beat clean
+.PHONY: run test lint format migrate seed serve worker beat serve-prod clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt requirements/production.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,11 +38,22 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Production (README "Production"): the environment holds DJANGO_SETTINGS_MODULE=config.settings.production,
+# DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL and CACHE_URL.
+WORKER_CONCURRENCY ?= 4
+
+serve-prod: $(STAMP)
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.production} \
+		$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.production} \
+		$(BIN)/gunicorn --config config/gunicorn.py config.wsgi
+
 worker: $(STAMP)
-	$(BIN)/celery -A config worker --loglevel=INFO
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=$(WORKER_CONCURRENCY) --without-gossip --without-mingle
 
 beat: $(STAMP)
-	$(BIN)/celery -A config beat --loglevel=INFO
+	@mkdir -p var
+	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$${CELERY_BEAT_SCHEDULE_FILE:-var/celerybeat-schedule}
 
 clean:
 	rm -rf $(VENV) var

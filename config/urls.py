@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from rma.login_limits import admin_login
+
 admin.site.site_header = "Returns and root cause"
 admin.site.site_title = "Returns admin"
 admin.site.index_title = "Repair centre"
@@ -9,8 +11,10 @@ admin.site.index_title = "Repair centre"
 handler404 = "rma.api.errors.not_found"
 
 urlpatterns = [
+    path("admin/login/", admin_login),  # the admin's own sign-in, with attempts limited
     path("admin/", admin.site.urls),
     path("api/", include("config.api")),
     path("reports/", include("diagnostics.urls")),
+    path("staff/attachments/", include("diagnostics.downloads")),
     path("", include("rma.urls")),
 ]

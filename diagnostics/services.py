@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,9 +20,10 @@ from diagnostics.advisories import (
     advisory_update,
     advisory_withdraw,
 )
+from diagnostics.attachments import attachment_check
 from diagnostics.cases import rca_case_add_findings, rca_case_assign, rca_case_attach, rca_case_close, rca_case_open
 from diagnostics.matching import pattern_corpus_add
-from diagnostics.models import Component, Diagnosis, FailurePattern, RootCauseCase
+from diagnostics.models import Component, Diagnosis, DiagnosisAttachment, FailurePattern, RootCauseCase
 from diagnostics.patterns import pattern_create, pattern_edit, pattern_recurrence_check, pattern_transition
 from diagnostics.selectors import analysis_for_rma, previous_failure
 from rma import policy
@@ -181,6 +183,20 @@ def diagnosis_record(
 
 
 @transaction.atomic
+def diagnosis_attach(*, diagnosis: Diagnosis, actor: Actor, file: UploadedFile, kind: str) -> DiagnosisAttachment:
+    """Store a photo or log on a diagnosis under a generated name (size and type checked from the content)."""
+    user = staff_actor(actor)
+    if user is None or not user.has_perm("diagnostics.add_diagnosisattachment"):
+        raise ActionNotPermitted("Only technicians and supervisors attach files to diagnoses.")
+    if kind not in DiagnosisAttachment.Kind.values:
+        raise InvalidInput(f"Unknown attachment kind “{kind}”.", code="invalid_kind", field="kind")
+    checked = attachment_check(file)
+    original_name = (file.name or "")[-255:]
+    file.name = f"upload{checked.suffix}"  # the stored name is generated; only its suffix comes from the content
+    return DiagnosisAttachment.objects.create(diagnosis=diagnosis, kind=kind, file=file, original_name=original_name)
+
+
+@transaction.atomic
 def goodwill_grant(*, rma: RMA, actor: Actor, source: str, reason: str, replacement_serial: str) -> RMA:
     """Grant goodwill with the analysis facts taken from the latest diagnosis, and open its RCA case."""
     analysis = analysis_for_rma(rma, lock=True)
@@ -230,6 +246,7 @@ __all__ = [
     "component_create",
     "component_get",
     "component_rename",
+    "diagnosis_attach",
     "diagnosis_record",
     "goodwill_grant",
     "pattern_create",

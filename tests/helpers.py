@@ -103,3 +103,14 @@ def pattern_move(pattern, status: str, *, engineer):
         fields = {name: value for name, value in fields.items() if not getattr(pattern, name)}
         pattern = pattern_transition(pattern=pattern, action=action, actor=engineer, source=Source.ADMIN, **fields)
     return pattern
+
+
+def image_bytes(width: int = 4, height: int = 3, image_format: str = "PNG") -> bytes:
+    """A real, small picture (uploads are opened and checked, so a bare signature is not enough)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format=image_format)
+    return buffer.getvalue()

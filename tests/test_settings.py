@@ -8,11 +8,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_check(settings_module: str, **env: str) -> subprocess.CompletedProcess:
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "k3Y-" + "x9Q_vZ2" * 8,
+    "DJANGO_ALLOWED_HOSTS": "returns.example.com",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def run_check(settings_module: str, *args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))}
     clean.update(DJANGO_SETTINGS_MODULE=settings_module, **env)
     return subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+        [sys.executable, "manage.py", "check", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
     )
 
 
@@ -28,14 +36,43 @@ def test_production_refuses_sqlite():
     assert "PostgreSQL" in result.stderr
 
 
+def test_production_refuses_to_run_tasks_without_a_broker():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CELERY_BROKER_URL"}
+    result = run_check("config.settings.production", **env)
+    assert result.returncode != 0
+    assert "CELERY_BROKER_URL" in result.stderr
+
+
 def test_production_starts_with_its_environment():
-    result = run_check(
-        "config.settings.production",
-        DJANGO_SECRET_KEY="x" * 50,
-        DJANGO_ALLOWED_HOSTS="example.com",
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
-    )
+    result = run_check("config.settings.production", **PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_deployment_checklist_is_clean_with_production_settings():
+    result = run_check("config.settings.production", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_serve_static_files_and_keep_connections_healthy():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; db = s.DATABASES['default']; "
+        "print(s.MIDDLEWARE[1], db['CONN_MAX_AGE'] > 0, db['CONN_HEALTH_CHECKS'], s.CELERY_TASK_ALWAYS_EAGER, "
+        "s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS >= 31536000)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", **PRODUCTION_ENV)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == [
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "True",
+        "True",
+        "False",
+        "True",
+        "True",
+        "True",
+        "True",
+    ], out.stderr
 
 
 def test_local_default_is_sqlite_with_eager_celery():

@@ -209,6 +209,9 @@ RMA_STATUS_LINK_DAYS_AFTER_CLOSE = env.int("RMA_STATUS_LINK_DAYS_AFTER_CLOSE", d
 # Look-ups by RMA number and e-mail: at most "count/seconds" per client IP and per RMA number (fixed windows).
 RMA_LOOKUP_RATE_PER_IP = env("RMA_LOOKUP_RATE_PER_IP", default="20/900")
 RMA_LOOKUP_RATE_PER_NUMBER = env("RMA_LOOKUP_RATE_PER_NUMBER", default="5/900")
+# Staff sign-in attempts (admin), per client IP and per username (count/seconds).
+RMA_LOGIN_RATE_PER_IP = env("RMA_LOGIN_RATE_PER_IP", default="30/900")
+RMA_LOGIN_RATE_PER_USERNAME = env("RMA_LOGIN_RATE_PER_USERNAME", default="10/900")
 # New returns from the public form, per client IP.
 RMA_START_RATE_PER_IP = env("RMA_START_RATE_PER_IP", default="20/3600")
 # The request header with the client's address when behind a proxy (e.g. HTTP_X_REAL_IP); REMOTE_ADDR if empty.
@@ -219,6 +222,10 @@ RMA_OUTBOX_MAX_ATTEMPTS = env.int("RMA_OUTBOX_MAX_ATTEMPTS", default=12)
 RMA_OUTBOX_SWEEP_GRACE_SECONDS = env.int("RMA_OUTBOX_SWEEP_GRACE_SECONDS", default=60)
 RMA_OUTBOX_BROKER_PAUSE_SECONDS = env.int("RMA_OUTBOX_BROKER_PAUSE_SECONDS", default=30)
 # The "is your device still working?" e-mail, this many days after a return closes (at most a week late).
+# An import that brings at least this many devices, and at least as many as are stored, rebuilds the
+# devices' secondary indexes and foreign keys once instead of row by row (0: never).
+RMA_IMPORT_BULK_LOAD_ROWS = env.int("RMA_IMPORT_BULK_LOAD_ROWS", default=100_000)
+
 RMA_FOLLOW_UP_DAYS = env.int("RMA_FOLLOW_UP_DAYS", default=14)
 RMA_FOLLOW_UP_SLACK_DAYS = env.int("RMA_FOLLOW_UP_SLACK_DAYS", default=7)
 # Compensation suggested for late returns and repeat failures (rma.policy.CompensationRule).
@@ -267,3 +274,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # Diagnostics: photos, logs and reports attached to diagnoses and root-cause cases.
 DIAGNOSTICS_ATTACHMENT_MAX_BYTES = env.int("DIAGNOSTICS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# The largest picture accepted, in pixels (width × height): a small file can declare a huge picture.
+DIAGNOSTICS_ATTACHMENT_MAX_PIXELS = env.int("DIAGNOSTICS_ATTACHMENT_MAX_PIXELS", default=50_000_000)
+
+# Recurring-fault detection (SPEC §7): the nightly scan, its false-alarm budget (false alarms a year over
+# all cells), the reporting-lag weeks left out of the baseline fit, and the fewest failures that can alarm.
+DETECTION_FALSE_ALARMS_PER_YEAR = env.float("DETECTION_FALSE_ALARMS_PER_YEAR", default=4.0)
+DETECTION_LAG_WEEKS = env.int("DETECTION_LAG_WEEKS", default=3)
+DETECTION_MIN_OBSERVED = env.int("DETECTION_MIN_OBSERVED", default=3)
+CELERY_BEAT_SCHEDULE["diagnostics-detect-faults"] = {
+    "task": "diagnostics.tasks.detect_faults",
+    "schedule": crontab(hour=3, minute=30),
+}

@@ -13,6 +13,7 @@ from rma.services.devices import (
     product_model_set_warranty,
     replacement_device_take,
 )
+from rma.services.erasure import ErasureReport, customer_erase
 from rma.services.follow_ups import follow_up_answer, follow_ups_queue_due
 from rma.services.goodwill import goodwill_eligibility, goodwill_grant
 from rma.services.imports import DeviceImportResult, devices_import, devices_import_csv
@@ -43,9 +44,11 @@ from rma.status_links import status_link_issue
 __all__ = [
     "Change",
     "DeviceImportResult",
+    "ErasureReport",
     "actor_may",
     "compensation_approve",
     "compensation_assess",
+    "customer_erase",
     "customer_get_or_create",
     "device_create",
     "device_extend_warranty",

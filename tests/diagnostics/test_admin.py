@@ -11,6 +11,7 @@ from diagnostics.models import Advisory, Diagnosis, FailurePattern, PatternEvent
 from diagnostics.services import unit_retain
 from rma.models import RMA, Source
 from tests.factories import FailurePatternFactory, ProductModelFactory
+from tests.helpers import image_bytes
 
 pytestmark = pytest.mark.django_db
 S = RMA.Status
@@ -205,7 +206,7 @@ def test_an_engineer_works_a_case_with_buttons(client, engineer, case, fp):
     client.force_login(engineer)
     assert do(client, "rootcausecase", case, "assign", engineer=engineer.pk).status_code == 302
     assert do(client, "rootcausecase", case, "add_findings", text="Teardown: swollen cell.").status_code == 302
-    upload = SimpleUploadedFile("xray.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20)
+    upload = SimpleUploadedFile("xray.png", image_bytes())
     response = client.post(
         reverse("admin:diagnostics_rootcausecase_do", args=[case.pk, "attach"]), {"kind": "photo", "file": upload}
     )

@@ -16,11 +16,12 @@ from rma import services as rma_services
 from rma.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from rma.models import RMA, Source
 from tests.factories import FailurePatternFactory, UserFactory
+from tests.helpers import image_bytes
 
 pytestmark = pytest.mark.django_db
 S = RMA.Status
 D = RMA.Disposition
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = image_bytes()
 
 
 def retain(rma, technician):

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token
 
 from diagnostics import services as diagnostics_services
 from diagnostics.advisories import advisory_create
-from diagnostics.models import RootCauseCase
+from diagnostics.models import FaultSignal, RootCauseCase
 from diagnostics.roles import ROLE_PERMISSIONS
 from rma.models import RMA, Compensation, GoodwillGrant, OutboxMessage, Source
 from rma.status_links import status_link_issue
@@ -83,6 +84,10 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("admin/diagnostics/failurepattern/<path:object_id>/do/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/rootcausecase/<path:object_id>/do/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/advisory/<path:object_id>/do/<str:action_name>/", "GET"): staff_page("engineer"),
+    ("admin/diagnostics/faultsignal/<path:object_id>/do/<str:action_name>/", "GET"): staff_page("engineer"),
+    ("admin/diagnostics/diagnosis/<path:object_id>/do/<str:action_name>/", "GET"): staff_page(*PROCESSORS),
+    # Photos and logs: downloads for staff who may view them, never rendered by the browser.
+    ("staff/attachments/<str:kind>/<int:pk>/", "GET"): staff_page(*ALL_STAFF),
     # The API.
     ("api/v1/auth/token/", "POST"): everyone(),
     ("api/v1/^devices/$", "GET"): api(*ALL_STAFF),
@@ -258,6 +263,25 @@ def world(build, supervisor, engineer, technician, battery):
     pattern = FailurePatternFactory(code="FP-0900", component=battery)
     advisory = advisory_create(pattern=pattern, actor=engineer, title="Battery notice", body="Please charge.")
     token = Token.objects.create(user=technician)
+    attachment = diagnostics_services.diagnosis_attach(
+        diagnosis=closed.diagnoses.first(),
+        actor=technician,
+        file=SimpleUploadedFile("bench.log", b"battery: thermal fault\n"),
+        kind="log",
+    )
+    signal = FaultSignal.objects.create(
+        cell=FaultSignal.Cell.choices[0][0],
+        product_model=closed.device.product_model,
+        component=battery,
+        observed=9,
+        expected=2.5,
+        units_in_service=1500,
+        rate_ratio=3.6,
+        statistic=8.1,
+        threshold=6.0,
+        first_detected_on=closed.reported_on,
+        evidence_as_of=closed.reported_on,
+    )
     case = RootCauseCase.objects.get(rma=kept)
     diagnosis = closed.diagnoses.first()
     objects = {
@@ -269,7 +293,8 @@ def world(build, supervisor, engineer, technician, battery):
         ("rma", "compensation"): (Compensation.objects.get(rma=late).pk, None),
         ("rma", "outboxmessage"): (OutboxMessage.objects.first().pk, None),
         ("diagnostics", "component"): (battery.pk, None),
-        ("diagnostics", "diagnosis"): (diagnosis.pk, None),
+        ("diagnostics", "diagnosis"): (diagnosis.pk, "attach"),
+        ("diagnostics", "faultsignal"): (signal.pk, "acknowledge"),
         ("diagnostics", "failurepattern"): (pattern.pk, "investigate"),
         ("diagnostics", "rootcausecase"): (case.pk, "add_findings"),
         ("diagnostics", "advisory"): (advisory.pk, "publish"),
@@ -286,6 +311,7 @@ def world(build, supervisor, engineer, technician, battery):
         "case": case,
         "track": status_link_issue(rma=closed),
         "user": technician,
+        "attachment": attachment,
     }
 
 
@@ -298,6 +324,7 @@ def concrete(route: str, world) -> str:
     values = {
         "<str:token>": world["track"],
         "<id>": str(world["user"].pk),
+        "<str:kind>/<int:pk>": f"diagnosis/{world['attachment'].pk}",
         "<path:content_type_id>/<path:object_id>": "1/1",
         "(?P<app_label>auth|authtoken|rma|diagnostics)": "rma",
         "(?P<url>.*)": "no-such-page/",
