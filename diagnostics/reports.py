@@ -11,6 +11,7 @@ the devices shipped to customers; rates are per 1,000 units in service, not raw 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from django.db.models import Count, DateField, DurationField, Exists, Expression
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from diagnostics.models import Diagnosis
+from diagnostics.models import Diagnosis, FaultSignal
 from diagnostics.reliability import kaplan_meier, weibull_fit
 from rma.models import RMA, Compensation, Device, GoodwillGrant
 
@@ -420,6 +421,79 @@ def goodwill(filters: ReportFilters) -> Report:
     )
 
 
+# Open fault signals ---------------------------------------------------------------------------------
+
+OPEN_SIGNAL_STATUSES = (FaultSignal.Status.OPEN, FaultSignal.Status.ACKNOWLEDGED)
+
+
+def fault_signals_open(filters: ReportFilters) -> Report:
+    """Fault signals still waiting for an engineer's conclusion (open or acknowledged), strongest first.
+
+    The date range applies to when a signal was first detected; lot and firmware match their cells.
+    """
+    q = filters.dates("first_detected_on")
+    if filters.model:
+        q &= Q(product_model__sku=filters.model)
+    if filters.lot:
+        q &= Q(lot=filters.lot)
+    if filters.firmware:
+        q &= Q(firmware_version=filters.firmware)
+    signals = FaultSignal.objects.filter(q)
+    by_status = {
+        row["status"]: row["signals"] for row in signals.values("status").annotate(signals=Count("id")).order_by()
+    }
+    rows = [
+        {
+            "id": row["id"],
+            "cell": _cell_label(row),
+            "model": row["product_model__sku"],
+            "component": row["component__code"],
+            "lot": row["lot"],
+            "firmware": row["firmware_version"],
+            "observed": row["observed"],
+            "expected": round(row["expected"], 3),
+            "units_in_service": row["units_in_service"],
+            "rate_ratio": round(row["rate_ratio"], 3),
+            "statistic": round(row["statistic"], 3),
+            "threshold": round(row["threshold"], 3),
+            "first_detected_on": row["first_detected_on"].isoformat(),
+            "status": row["status"],
+        }
+        for row in signals.filter(status__in=OPEN_SIGNAL_STATUSES)
+        .values(
+            "id",
+            "product_model__sku",
+            "component__code",
+            "lot",
+            "firmware_version",
+            "observed",
+            "expected",
+            "units_in_service",
+            "rate_ratio",
+            "statistic",
+            "threshold",
+            "first_detected_on",
+            "status",
+        )
+        .order_by("-statistic", "id")
+    ]
+    return Report(
+        "fault-signals",
+        filters,
+        rows,
+        {"by_status": {status: by_status.get(status, 0) for status in FaultSignal.Status.values}},
+    )
+
+
+def _cell_label(row: Mapping[str, Any]) -> str:
+    where = [row["product_model__sku"]]
+    if row["lot"] is not None:
+        where.append(f"lot {row['lot']}")
+    if row["firmware_version"] is not None:
+        where.append(f"firmware {row['firmware_version']}")
+    return " · ".join([*where, row["component__code"]])
+
+
 def _rate_columns(by: str) -> list[str]:
     return [RATE_NAMES[key] for key in RATE_KEYS[by]] + ["units_in_service", "failures", "rate_per_1000"]
 
@@ -433,6 +507,22 @@ COLUMNS = {
     "no-fault-found": lambda by: ["model", "diagnosed", "no_fault_found", "rate"],
     "repeats": lambda by: ["model", "returns", "repeats", "rate"],
     "goodwill": lambda by: ["pattern", "grants"],
+    "fault-signals": lambda by: [
+        "id",
+        "cell",
+        "model",
+        "component",
+        "lot",
+        "firmware",
+        "observed",
+        "expected",
+        "units_in_service",
+        "rate_ratio",
+        "statistic",
+        "threshold",
+        "first_detected_on",
+        "status",
+    ],
 }
 POINT_COLUMNS = ["key", "age_days", "at_risk", "failed", "unreliability"]
 
@@ -444,4 +534,5 @@ REPORTS = {
     "no-fault-found": no_fault_found,
     "repeats": repeats,
     "goodwill": goodwill,
+    "fault-signals": fault_signals_open,
 }

@@ -90,6 +90,7 @@ REPORT_QUERIES = {
     "no-fault-found": 1,
     "repeats": 1,
     "goodwill": 2,
+    "fault-signals": 2,
 }
 
 
