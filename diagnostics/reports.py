@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from diagnostics.models import Diagnosis, FaultSignal
 from diagnostics.reliability import kaplan_meier, weibull_fit
-from rma.models import RMA, Compensation, Device, GoodwillGrant
+from rma.models import RMA, Compensation, Device, GoodwillGrant, ProductModel
 
 FAILURE_OUTCOMES = (Diagnosis.Outcome.CONFIRMED, Diagnosis.Outcome.CAUSE_UNKNOWN)
 NO_PATTERN = "(no pattern)"
@@ -127,15 +127,13 @@ def pareto(filters: ReportFilters, *, by: str = "pattern") -> Report:
 
 # Failure rates -------------------------------------------------------------------------------------------
 
-RATE_KEYS = {
-    "model": ("product_model__sku",),
-    "lot": ("product_model__sku", "lot"),
-    "firmware": (
-        "product_model__sku",
-        "firmware_version",
-    ),
-}
+RATE_KEYS = {"model": (), "lot": ("lot",), "firmware": ("firmware_version",)}
 RATE_NAMES = {"product_model__sku": "model", "lot": "lot", "firmware_version": "firmware"}
+
+
+def model_skus() -> dict[int, str]:
+    """Product model ids to SKUs: the reports group by the id (an index holds it) and label afterwards."""
+    return dict(ProductModel.objects.values_list("id", "sku"))
 
 
 def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
@@ -143,8 +141,8 @@ def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
 
     The units in service are those shipped by the end of the range; the failures those reported in it.
     """
-    keys = RATE_KEYS[by]
-    base = installed_base(filters).values(*keys).annotate(units=Count("id")).order_by(*keys)
+    keys = ("product_model_id", *RATE_KEYS[by])
+    base = installed_base(filters).values(*keys).annotate(units=Count("*")).order_by()
     failed = (
         failures(filters)
         .values(*[f"rma__device__{key}" for key in keys])
@@ -152,19 +150,22 @@ def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
         .order_by()
     )
     failures_by_key = {tuple(row[f"rma__device__{key}"] for key in keys): row["failures"] for row in failed}
+    skus = model_skus()
     rows = []
     for row in base:
         group = tuple(row[key] for key in keys)
         count = failures_by_key.get(group, 0)
         rows.append(
             {
-                **{RATE_NAMES[key]: value for key, value in zip(keys, group, strict=True)},
+                "model": skus[row["product_model_id"]],
+                **{RATE_NAMES[key]: row[key] for key in keys[1:]},
                 "units_in_service": row["units"],
                 "failures": count,
                 "rate_per_1000": round(1000 * count / row["units"], 4),
             }
         )
-    rows.sort(key=lambda row: (-row["rate_per_1000"], *[str(row[RATE_NAMES[key]]) for key in keys]))
+    names = _rate_columns(by)[: len(keys)]
+    rows.sort(key=lambda row: (-row["rate_per_1000"], *[str(row[name]) for name in names]))
     units = sum(row["units_in_service"] for row in rows)
     total = sum(row["failures"] for row in rows)
     return Report(
@@ -209,7 +210,7 @@ def _as_date(value: dt.date | dt.datetime) -> dt.date:
 
 # Life data -----------------------------------------------------------------------------------------------
 
-LIFE_KEYS = {"model": "rma__device__product_model__sku", "component": "component__code"}
+LIFE_KEYS = {"model": "rma__device__product_model_id", "component": "component__code"}
 
 
 def life(filters: ReportFilters, *, by: str = "model") -> Report:
@@ -225,8 +226,8 @@ def life(filters: ReportFilters, *, by: str = "model") -> Report:
     units = (
         installed_base(cohort, as_of=as_of)
         .filter(filters.dates("shipped_on"))
-        .values("product_model__sku", "shipped_on")
-        .annotate(units=Count("id"))
+        .values("product_model_id", "shipped_on")
+        .annotate(units=Count("*"))
         .order_by()
     )
     key = LIFE_KEYS[by]
@@ -250,24 +251,25 @@ def life(filters: ReportFilters, *, by: str = "model") -> Report:
         .annotate(
             age=ExpressionWrapper(F("rma__reported_on") - F("rma__device__shipped_on"), output_field=DurationField())
         )
-        .values(key, "rma__device__product_model__sku", "rma__device__shipped_on", "age")
+        .values(key, "rma__device__product_model_id", "rma__device__shipped_on", "age")
         .annotate(units=Count("rma__device_id", distinct=True))
         .order_by()
     )
     # Units per model and ship date; failures per group, model, ship date and age (all aggregated in SQL).
+    skus = model_skus()
     shipped: dict[str, dict[dt.date, int]] = {}
     for row in units:
         day = row["shipped_on"]
         if day is not None:
-            shipped.setdefault(row["product_model__sku"], {})[day] = row["units"]
+            shipped.setdefault(skus[row["product_model_id"]], {})[day] = row["units"]
     failed: dict[str, dict[float, int]] = {}
     failed_by_ship: dict[str, dict[tuple[str, dt.date], int]] = {}
     for row in first_failures:
-        group = row[key]
+        group = skus[row[key]] if by == "model" else row[key]
         age = _days(row["age"])
         failed.setdefault(group, {})
         failed[group][age] = failed[group].get(age, 0) + row["units"]
-        ship_key = (row["rma__device__product_model__sku"], row["rma__device__shipped_on"])
+        ship_key = (skus[row["rma__device__product_model_id"]], row["rma__device__shipped_on"])
         failed_by_ship.setdefault(group, {})
         failed_by_ship[group][ship_key] = failed_by_ship[group].get(ship_key, 0) + row["units"]
 
@@ -495,7 +497,7 @@ def _cell_label(row: Mapping[str, Any]) -> str:
 
 
 def _rate_columns(by: str) -> list[str]:
-    return [RATE_NAMES[key] for key in RATE_KEYS[by]] + ["units_in_service", "failures", "rate_per_1000"]
+    return ["model", *[RATE_NAMES[key] for key in RATE_KEYS[by]], "units_in_service", "failures", "rate_per_1000"]
 
 
 # The columns of each report's rows (a CSV has its header even when no row matches).
