@@ -386,20 +386,22 @@ def cases():
     }
 
 
-def median_ms(run, repeat: int) -> tuple[float, object]:
-    result = run()  # warm: plans and pages cached, as on a running server
-    times = []
+def medians_ms(runs, repeat: int) -> tuple[list[float], list[object]]:
+    """Median wall time of each of ``runs``, taken in turns so that both see the same load."""
+    results = [run() for run in runs]  # warm: plans and pages cached, as on a running server
+    times: list[list[float]] = [[] for _ in runs]
     for _ in range(repeat):
-        started = time.perf_counter()
-        result = run()
-        times.append(1000 * (time.perf_counter() - started))
-    return statistics.median(times), result
+        for index, run in enumerate(runs):
+            started = time.perf_counter()
+            results[index] = run()
+            times[index].append(1000 * (time.perf_counter() - started))
+    return [statistics.median(each) for each in times], results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=20261124)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--reuse", action="store_true", help="keep the fleet when it is already there")
     args = parser.parse_args()
 
@@ -427,13 +429,12 @@ def main() -> None:
             for table in ("rma_device", "rma_rma", "diagnostics_diagnosis", "rma_goodwillgrant", "rma_customer"):
                 cursor.execute(f"VACUUM ANALYZE {table}")
 
-    print(f"PostgreSQL {connection.pg_version // 10000}; median of {args.repeat} runs after one warm-up")
+    print(f"PostgreSQL {connection.pg_version // 10000}; median of {args.repeat} runs each, in turns, after a warm-up")
     print()
     print("| report | rows | report (ms) | hand-written SQL (ms) | report / SQL |")
     print("|---|---:|---:|---:|---:|")
     with psycopg.connect(url) as raw:
         for name, run in cases().items():
-            report_ms, result = median_ms(run, args.repeat)
 
             def sql(name=name):
                 rows = []
@@ -443,7 +444,7 @@ def main() -> None:
                         rows.append(cursor.fetchall())
                 return rows
 
-            sql_ms, _ = median_ms(sql, args.repeat)
+            (report_ms, sql_ms), (result, _rows) = medians_ms([run, sql], args.repeat)
             print(
                 f"| {name} | {len(result.rows):,} | {report_ms:.1f} | {sql_ms:.1f} | {report_ms / sql_ms:.2f}× |",
                 flush=True,

@@ -16,7 +16,19 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DateField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DateField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -43,7 +55,9 @@ class ReportFilters:
         """The device filters, for a queryset that reaches the device through ``prefix``."""
         q = Q()
         if self.model:
-            q &= Q(**{f"{prefix}product_model__sku": self.model})
+            # The model's id, looked up once in the statement: the device indexes lead with it.
+            model_id = Subquery(ProductModel.objects.filter(sku=self.model).values("id")[:1])
+            q &= Q(**{f"{prefix}product_model_id": model_id})
         if self.lot:
             q &= Q(**{f"{prefix}lot": self.lot})
         if self.firmware:
@@ -58,6 +72,15 @@ class ReportFilters:
             q &= Q(**{f"{field_name}__lte": self.date_to})
         return q
 
+    def moments(self, field_name: str) -> Q:
+        """The date range on a moment: from the first day's start to the last day's end, local time."""
+        q = Q()
+        if self.date_from:
+            q &= Q(**{f"{field_name}__gte": _day_start(self.date_from)})
+        if self.date_to:
+            q &= Q(**{f"{field_name}__lt": _day_start(self.date_to + dt.timedelta(days=1))})
+        return q
+
     @property
     def as_of(self) -> dt.date:
         return min(self.date_to, timezone.localdate()) if self.date_to else timezone.localdate()
@@ -66,6 +89,10 @@ class ReportFilters:
         return {
             name: value.isoformat() if isinstance(value, dt.date) else value for name, value in asdict(self).items()
         }
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 @dataclass
@@ -388,7 +415,7 @@ def repeats(filters: ReportFilters) -> Report:
 
 def goodwill(filters: ReportFilters) -> Report:
     """Goodwill replacements by the pattern their unit was diagnosed with, and compensation given."""
-    grants = GoodwillGrant.objects.filter(filters.devices("rma__device__"), filters.dates("granted_at__date"))
+    grants = GoodwillGrant.objects.filter(filters.devices("rma__device__"), filters.moments("granted_at"))
     latest_pattern = (
         Diagnosis.objects.filter(rma_id=OuterRef("rma_id")).order_by("-created_at", "-id").values("pattern__code")[:1]
     )
@@ -401,7 +428,7 @@ def goodwill(filters: ReportFilters) -> Report:
     rows = [{"pattern": row["pattern"] or NO_PATTERN, "grants": row["grants"]} for row in by_pattern]
     compensation = Compensation.objects.filter(
         filters.devices("rma__device__"),
-        filters.dates("decided_at__date"),
+        filters.moments("decided_at"),
         status=Compensation.Status.APPROVED,
     ).aggregate(
         approved=Count("id"),
