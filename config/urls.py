@@ -8,9 +8,14 @@ admin.site.site_header = "Returns and root cause"
 admin.site.site_title = "Returns admin"
 admin.site.index_title = "Repair centre"
 
+# A URL no pattern matches: JSON under /api/ (the API's error format), the usual page elsewhere.
+handler404 = "rma.api.errors.not_found"
+
 urlpatterns = [
     path("admin/login/", admin_login),  # the admin's own sign-in, with attempts limited
     path("admin/", admin.site.urls),
+    path("api/", include("config.api")),
+    path("reports/", include("diagnostics.urls")),
     path("staff/attachments/", include("diagnostics.downloads")),
     path("", include("rma.urls")),
 ]

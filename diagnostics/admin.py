@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from diagnostics import advisories, lifecycle, matching, selectors, services
+from diagnostics import advisories, fault_signals, lifecycle, matching, selectors, services
 from diagnostics import forms as diagnostics_forms
 from diagnostics.downloads import attachment_url
 from diagnostics.models import (
@@ -32,6 +32,7 @@ from diagnostics.models import (
     Diagnosis,
     DiagnosisAttachment,
     FailurePattern,
+    FaultSignal,
     PatternEvent,
     RootCauseCase,
 )
@@ -1002,3 +1003,120 @@ class AdvisoryAdmin(ObjectActionsAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return obj is not None and obj.published_at is None and super().has_delete_permission(request, obj)
+
+
+# Fault signals ---------------------------------------------------------------------------------------------
+
+
+SIGNAL_FIELDS = [
+    "cell",
+    "product_model",
+    "lot",
+    "firmware_version",
+    "component",
+    "observed",
+    "expected",
+    "units_in_service",
+    "rate_ratio",
+    "statistic",
+    "threshold",
+    "first_detected_on",
+    "evidence_as_of",
+    "last_updated",
+    "status",
+    "pattern",
+    "note",
+    "status_changed_by",
+    "status_changed_at",
+]
+
+
+@admin.register(FaultSignal)
+class FaultSignalAdmin(ObjectActionsAdmin):
+    MANAGE = fault_signals.MANAGE_SIGNALS
+
+    list_display = [
+        "cell_name",
+        "status",
+        "observed",
+        "expected_display",
+        "rate_ratio_display",
+        "units_in_service",
+        "statistic_display",
+        "first_detected_on",
+        "evidence_as_of",
+        "pattern",
+    ]
+    list_display_links = ["cell_name"]
+    list_select_related = ["product_model", "component", "pattern"]
+    list_filter = ["status", "cell", "component", "product_model"]
+    search_fields = ["=lot", "=firmware_version", "product_model__sku", "component__code"]
+    date_hierarchy = "first_detected_on"
+    fields = tuple(SIGNAL_FIELDS)
+    readonly_fields = SIGNAL_FIELDS
+    object_actions = [
+        ObjectAction(
+            "acknowledge",
+            "Acknowledge",
+            diagnostics_forms.SignalNoteForm,
+            lambda signal, user, form: fault_signals.fault_signal_acknowledge(
+                signal=signal, actor=user, note=form.cleaned_data["note"]
+            ),
+            MANAGE,
+            offer=lambda signal: "acknowledge" in fault_signals.fault_signal_actions(signal),
+            intro="You have seen the signal and are looking into it.",
+        ),
+        ObjectAction(
+            "link",
+            "Link to a pattern",
+            diagnostics_forms.SignalLinkForm,
+            lambda signal, user, form: fault_signals.fault_signal_link(
+                signal=signal, actor=user, pattern=form.cleaned_data["pattern"], note=form.cleaned_data["note"]
+            ),
+            MANAGE,
+            offer=lambda signal: "link" in fault_signals.fault_signal_actions(signal),
+            intro="The failures behind the signal are this pattern; the pattern's history records the link.",
+        ),
+        ObjectAction(
+            "dismiss",
+            "Dismiss",
+            diagnostics_forms.SignalDismissForm,
+            lambda signal, user, form: fault_signals.fault_signal_dismiss(
+                signal=signal, actor=user, reason=form.cleaned_data["reason"]
+            ),
+            MANAGE,
+            offer=lambda signal: "dismiss" in fault_signals.fault_signal_actions(signal),
+            style="danger",
+            intro="Not a fault. The cell is not raised again; later scans keep its figures up to date.",
+        ),
+    ]
+
+    def object_action_form_kwargs(self, action, signal):
+        if action.name == "link":
+            return {"component_id": signal.component_id}
+        return {}
+
+    @admin.display(description="cell", ordering="product_model__sku")
+    def cell_name(self, signal: FaultSignal) -> str:
+        return signal.cell_label
+
+    @admin.display(description="expected", ordering="expected")
+    def expected_display(self, signal: FaultSignal) -> str:
+        return f"{signal.expected:.1f}"
+
+    @admin.display(description="rate ratio", ordering="rate_ratio")
+    def rate_ratio_display(self, signal: FaultSignal) -> str:
+        return f"×{signal.rate_ratio:.1f}"
+
+    @admin.display(description="statistic", ordering="statistic")
+    def statistic_display(self, signal: FaultSignal) -> str:
+        return f"{signal.statistic:.1f} / {signal.threshold:.1f}"
+
+    def has_add_permission(self, request):
+        return False  # raised by the detection scan
+
+    def has_change_permission(self, request, obj=None):
+        return False  # status moves through the buttons
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -237,3 +237,24 @@ class AdvisoryForm(forms.ModelForm):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SignalNoteForm(forms.Form):
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SignalLinkForm(forms.Form):
+    pattern = forms.ModelChoiceField(queryset=FailurePattern.objects.none())
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, component_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        patterns = FailurePattern.objects.select_related("component").order_by("code")
+        field = self.fields["pattern"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = patterns.filter(component_id=component_id) if component_id else patterns
+        self.fields["pattern"].help_text = "Patterns of the signal's component."
+
+
+class SignalDismissForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept with the signal.")

@@ -368,3 +368,101 @@ class Advisory(models.Model):
         if self.withdrawn_at is not None:
             return "withdrawn"
         return "published" if self.published_at is not None else "draft"
+
+
+class FaultSignalCell(models.TextChoices):
+    MODEL = "model", "Model × component"
+    LOT = "lot", "Model × lot × component"
+    FIRMWARE = "firmware", "Model × firmware × component"
+
+
+class FaultSignalStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    LINKED = "linked", "Linked to a pattern"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class FaultSignal(models.Model):
+    """A cell whose confirmed failures run above what its installed base leads one to expect (SPEC §7).
+
+    Raised once per cell by the detection scan (``diagnostics.detection.scan``) and updated by later
+    scans as evidence grows; engineers acknowledge it, link it to a failure pattern, or dismiss it
+    (``diagnostics.fault_signals``). ``lot`` is set only on lot cells, ``firmware_version`` only on
+    firmware cells.
+    """
+
+    Cell = FaultSignalCell
+    Status = FaultSignalStatus
+
+    cell = models.CharField(max_length=16, choices=Cell.choices, editable=False)
+    product_model = models.ForeignKey(ProductModel, on_delete=models.PROTECT, related_name="fault_signals")
+    component = models.ForeignKey(Component, on_delete=models.PROTECT, related_name="fault_signals")
+    # NULL, not "", outside lot (firmware) cells: "no lot in this cell" is not "a unit with a blank lot".
+    lot = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    firmware_version = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    # The evidence, as of the latest scan that saw the cell.
+    observed = models.PositiveIntegerField(help_text="Confirmed failures of the component in the cell.")
+    expected = models.FloatField(help_text="Failures the baseline hazard expects from the cell's units in service.")
+    units_in_service = models.PositiveIntegerField()
+    rate_ratio = models.FloatField(help_text="Observed over expected.")
+    statistic = models.FloatField(help_text="The sequential test's statistic (log likelihood ratio).")
+    threshold = models.FloatField(help_text="The statistic's alarm threshold for this cell.")
+    first_detected_on = models.DateField(help_text="The scan date on which the statistic first crossed its threshold.")
+    evidence_as_of = models.DateField(help_text="The scan date of the figures shown.")
+    last_updated = models.DateTimeField(default=timezone.now, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, editable=False)
+    pattern = models.ForeignKey(
+        FailurePattern, on_delete=models.PROTECT, null=True, blank=True, related_name="fault_signals", editable=False
+    )
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    note = models.TextField(blank=True, editable=False, help_text="Why it was dismissed, or what the engineer noted.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-first_detected_on", "-statistic"]
+        permissions = [("manage_faultsignal", "Can acknowledge, link and dismiss fault signals")]
+        constraints = [
+            models.CheckConstraint(condition=Q(cell__in=FaultSignalCell.values), name="fault_signal_cell_valid"),
+            models.CheckConstraint(condition=Q(status__in=FaultSignalStatus.values), name="fault_signal_status_valid"),
+            models.CheckConstraint(
+                condition=Q(cell="model", lot__isnull=True, firmware_version__isnull=True)
+                | Q(cell="lot", lot__isnull=False, firmware_version__isnull=True)
+                | Q(cell="firmware", lot__isnull=True, firmware_version__isnull=False),
+                name="fault_signal_cell_keys",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="linked", pattern__isnull=False) | (~Q(status="linked") & Q(pattern__isnull=True)),
+                name="fault_signal_linked_has_pattern",
+            ),
+            # One signal per cell, whatever its status: raised once, then updated.
+            models.UniqueConstraint(
+                fields=["product_model", "component"], condition=Q(cell="model"), name="fault_signal_model_cell_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["product_model", "component", "lot"],
+                condition=Q(cell="lot"),
+                name="fault_signal_lot_cell_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["product_model", "component", "firmware_version"],
+                condition=Q(cell="firmware"),
+                name="fault_signal_firmware_cell_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "first_detected_on"], name="fault_signal_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.cell_label}: {self.observed} vs {self.expected:.1f} expected"
+
+    @property
+    def cell_label(self) -> str:
+        where = [self.product_model.sku]
+        if self.lot is not None:
+            where.append(f"lot {self.lot}")
+        if self.firmware_version is not None:
+            where.append(f"firmware {self.firmware_version}")
+        return f"{' · '.join(where)} · {self.component.code}"

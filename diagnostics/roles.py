@@ -30,6 +30,7 @@ _VIEW_DIAGNOSTICS = [
     "diagnostics.view_patternevent",
     "diagnostics.view_caseattachment",
     "diagnostics.view_advisory",
+    "diagnostics.view_faultsignal",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -78,6 +79,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "diagnostics.add_caseattachment",
         "diagnostics.add_advisory",
         "diagnostics.change_advisory",
+        # recurring-fault detection: acknowledge, link or dismiss fault signals
+        "diagnostics.change_faultsignal",
+        "diagnostics.manage_faultsignal",
     ],
 }
 

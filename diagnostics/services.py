@@ -6,6 +6,8 @@ advisories by ``diagnostics.advisories``; their services are importable from her
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -47,6 +49,41 @@ def component_get(code: str) -> Component:
         return Component.objects.get(code=code.strip().lower())
     except Component.DoesNotExist:
         raise InvalidInput(f"Unknown component “{code}”.", code="unknown_component", field="component") from None
+
+
+@transaction.atomic
+def component_create(*, code: str, name: str, actor: Actor) -> Component:
+    """A new component; codes are slugs, stored lower-case."""
+    _require_perm(actor, "diagnostics.add_component", "create components")
+    code = code.strip().lower()
+    if not code:
+        raise InvalidInput("A component needs a code.", code="code_required", field="code")
+    if not re.fullmatch(r"[a-z0-9_-]{1,64}", code):
+        raise InvalidInput(
+            "A component code is lower-case letters, digits, hyphens and underscores.",
+            code="invalid_code",
+            field="code",
+        )
+    if Component.objects.filter(code=code).exists():
+        raise InvalidInput(f"Component {code} already exists.", code="component_exists", field="code")
+    return Component.objects.create(code=code, name=name.strip() or code.replace("-", " ").title())
+
+
+@transaction.atomic
+def component_rename(*, component: Component, name: str, actor: Actor) -> Component:
+    """Change a component's name; its code is what diagnoses and imports refer to, so it stays."""
+    _require_perm(actor, "diagnostics.change_component", "change components")
+    if not name.strip():
+        raise InvalidInput("A component needs a name.", code="name_required", field="name")
+    component.name = name.strip()
+    component.save(update_fields=["name"])
+    return component
+
+
+def _require_perm(actor: Actor, permission: str, what: str) -> None:
+    user = staff_actor(actor)
+    if user is None or not user.has_perm(permission):
+        raise ActionNotPermitted(f"You do not have permission to {what}.")
 
 
 def pattern_get(code: str) -> FailurePattern:
@@ -206,7 +243,9 @@ __all__ = [
     "advisory_publish",
     "advisory_update",
     "advisory_withdraw",
+    "component_create",
     "component_get",
+    "component_rename",
     "diagnosis_attach",
     "diagnosis_record",
     "goodwill_grant",

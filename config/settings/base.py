@@ -27,6 +27,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "rma",
     "diagnostics",
 ]
@@ -141,8 +144,43 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "rma.api.pagination.Pagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "rma.api.errors.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+
+# The API's OpenAPI schema (/api/schema/) and its docs (/api/docs/), served from local static files.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Returns and root cause API",
+    "DESCRIPTION": (
+        "Devices, returns and their lifecycle, diagnoses, failure patterns, root-cause cases and failure reports. "
+        "Authenticate with `Authorization: Token <key>` (from `POST /api/v1/auth/token/`) or a staff session. "
+        'Errors are `{"code", "message"}`: 400 bad input, 401 no credentials, 403 not allowed, 404 unknown, '
+        "409 refused by the lifecycle or the policy."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rma.api.schema.document_errors",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "RMAStatusEnum": "rma.models.RMAStatus",
+        "PatternStatusEnum": "diagnostics.models.PatternStatus",
+        "CaseStatusEnum": "diagnostics.models.CaseStatus",
+    },
 }
 
 # Service levels: how long an RMA may stay in each status before it is overdue.
@@ -195,6 +233,10 @@ RMA_OUTBOX_MAX_ATTEMPTS = env.int("RMA_OUTBOX_MAX_ATTEMPTS", default=12)
 RMA_OUTBOX_SWEEP_GRACE_SECONDS = env.int("RMA_OUTBOX_SWEEP_GRACE_SECONDS", default=60)
 RMA_OUTBOX_BROKER_PAUSE_SECONDS = env.int("RMA_OUTBOX_BROKER_PAUSE_SECONDS", default=30)
 # The "is your device still working?" e-mail, this many days after a return closes (at most a week late).
+# An import that brings at least this many devices, and at least as many as are stored, rebuilds the
+# devices' secondary indexes and foreign keys once instead of row by row (0: never).
+RMA_IMPORT_BULK_LOAD_ROWS = env.int("RMA_IMPORT_BULK_LOAD_ROWS", default=100_000)
+
 RMA_FOLLOW_UP_DAYS = env.int("RMA_FOLLOW_UP_DAYS", default=14)
 RMA_FOLLOW_UP_SLACK_DAYS = env.int("RMA_FOLLOW_UP_SLACK_DAYS", default=7)
 # Compensation suggested for late returns and repeat failures (rma.policy.CompensationRule).
@@ -245,3 +287,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 DIAGNOSTICS_ATTACHMENT_MAX_BYTES = env.int("DIAGNOSTICS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # The largest picture accepted, in pixels (width × height): a small file can declare a huge picture.
 DIAGNOSTICS_ATTACHMENT_MAX_PIXELS = env.int("DIAGNOSTICS_ATTACHMENT_MAX_PIXELS", default=50_000_000)
+
+# Recurring-fault detection (SPEC §7): the nightly scan, its false-alarm budget (false alarms a year over
+# all cells), the reporting-lag weeks left out of the baseline fit, and the fewest failures that can alarm.
+DETECTION_FALSE_ALARMS_PER_YEAR = env.float("DETECTION_FALSE_ALARMS_PER_YEAR", default=4.0)
+DETECTION_LAG_WEEKS = env.int("DETECTION_LAG_WEEKS", default=3)
+DETECTION_MIN_OBSERVED = env.int("DETECTION_MIN_OBSERVED", default=3)
+CELERY_BEAT_SCHEDULE["diagnostics-detect-faults"] = {
+    "task": "diagnostics.tasks.detect_faults",
+    "schedule": crontab(hour=3, minute=30),
+}

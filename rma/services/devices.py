@@ -187,4 +187,11 @@ def replacement_device_take(*, failed: Device, serial_number: str) -> Device:
             code="replacement_not_in_stock",
             field="replacement_serial",
         )
+    if device.product_model_id != failed.product_model_id:
+        raise InvalidInput(
+            f"{serial} is a {device.product_model.name}; the replacement must be the same model as the failed unit"
+            f" ({failed.product_model.name}).",
+            code="replacement_wrong_model",
+            field="replacement_serial",
+        )
     return device

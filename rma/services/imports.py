@@ -3,7 +3,9 @@
 Every row is checked in Python with cheap checks (a value a file repeats, such as a date or a model,
 is checked once). The good rows are then written in bulk: on PostgreSQL they are streamed by COPY
 into a temporary table while the file is still being read, and merged into the devices with one
-``INSERT ... ON CONFLICT (serial_number) DO UPDATE ... WHERE`` the stored row differs; on other
+``INSERT ... ON CONFLICT (serial_number) DO UPDATE ... WHERE`` the stored row differs (a bulk load,
+at least as many rows as the table holds, sets the table's secondary indexes and foreign keys aside
+and rebuilds them once, inserting plainly when no staged serial is stored yet); on other
 databases with ``bulk_create`` and ``bulk_update`` in batches. Either way a row that matches what is
 stored is not written at all, so importing the same file twice changes nothing.
 
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TextIO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
@@ -432,8 +435,20 @@ class _DeviceImport:
             logger.debug("%d unchanged left out; models, customers: %.2f s", cursor.rowcount, lap(started))
 
             started = time.perf_counter()
-            cursor.execute(DEVICES_UPSERT.format(**tables), {"now": self.now})
-            self.result.created, self.result.updated = cursor.fetchone()
+            staged = good - cursor.rowcount
+            unburdened: list[str] = []
+            if bulk_load_worthwhile(cursor, tables["device"], staged=staged):
+                unburdened = table_unburden(cursor, tables["device"])
+            if unburdened and not staged_serials_stored(cursor, tables["device"]):
+                # nothing to update: a plain insert spares a conflict check per row
+                cursor.execute(DEVICES_INSERT.format(**tables), {"now": self.now})
+                self.result.created, self.result.updated = cursor.rowcount, 0
+            else:
+                cursor.execute(DEVICES_UPSERT.format(**tables), {"now": self.now})
+                self.result.created, self.result.updated = cursor.fetchone()
+            if unburdened:
+                logger.debug("merged without secondary indexes and foreign keys: %.2f s", lap(started))
+                table_restore(cursor, tables["device"], unburdened)
             self.result.unchanged = good - self.result.created - self.result.updated
             cursor.execute("DROP TABLE device_import")
             logger.debug("%d created, %d updated: %.2f s", self.result.created, self.result.updated, lap(started))
@@ -458,6 +473,62 @@ class _DeviceImport:
             ends.append(device_warranty_end(device, models[sku]))
         if serials:
             cursor.execute(STAGING_SET_WARRANTY_END, {"serials": serials, "ends": ends})
+
+
+def bulk_load_worthwhile(cursor, table: str, *, staged: int) -> bool:
+    """Whether this merge is a bulk load: many rows, and at least as many as the table holds.
+
+    Then building the secondary indexes once, sorted, and checking the foreign keys with one join,
+    costs less than maintaining them row by row (PostgreSQL's "Populating a Database"). The price is
+    an exclusive lock on the table until the import commits, acceptable for an initial load.
+    """
+    threshold = settings.RMA_IMPORT_BULK_LOAD_ROWS
+    if not threshold or staged < threshold:
+        return False
+    cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT %s) AS existing", [staged])
+    return cursor.fetchone()[0] < staged
+
+
+def staged_serials_stored(cursor, table: str) -> bool:
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM device_import s JOIN {table} d ON d.serial_number = s.serial_number)")
+    return cursor.fetchone()[0]
+
+
+def table_unburden(cursor, table: str) -> list[str]:
+    """Drop the table's non-unique indexes and foreign keys; return the statements that restore them."""
+    cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+    # Checks this transaction deferred (a caller's earlier writes) are made now: a table with pending
+    # trigger events cannot be altered. ``table_restore`` defers them again, as Django declares them.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+        " WHERE indrelid = %s::regclass AND NOT indisunique AND NOT indisprimary AND indisvalid",
+        [table],
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(
+        "SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = %s::regclass AND contype = 'f'",
+        [table],
+    )
+    foreign_keys = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+    for name, _ in foreign_keys:
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    return [definition for _, definition in indexes] + [
+        f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}" for name, definition in foreign_keys
+    ]
+
+
+def table_restore(cursor, table: str, statements: list[str]) -> None:
+    """Rebuild what ``table_unburden`` dropped; adding a foreign key checks every row in one join."""
+    started = time.perf_counter()
+    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for statement in statements:
+        cursor.execute(statement)
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    logger.debug("%d indexes and foreign keys rebuilt: %.2f s", len(statements), lap(started))
 
 
 def lap(started: float) -> float:
@@ -561,6 +632,19 @@ WHERE d.serial_number = s.serial_number
   AND d.firmware_version = s.firmware_version
   AND d.warranty_ends_on IS NOT DISTINCT FROM s.warranty_ends_on
   AND (s.customer_email IS NULL OR d.owner_id = (SELECT c.id FROM {customer} c WHERE c.email = s.customer_email))
+"""
+
+DEVICES_INSERT = """
+INSERT INTO {device} (
+    serial_number, product_model_id, lot, manufactured_on, shipped_on, firmware_version, owner_id,
+    purchased_on, warranty_extension_months, warranty_ends_on, created_at, updated_at
+)
+SELECT s.serial_number, m.id, s.lot, s.manufactured_on, s.shipped_on, s.firmware_version,
+       CASE WHEN s.customer_email IS NOT NULL
+            THEN (SELECT c.id FROM {customer} c WHERE c.email = s.customer_email) END,
+       NULL, 0, s.warranty_ends_on, %(now)s, %(now)s
+FROM device_import s
+JOIN {model} m ON m.sku = s.model_sku
 """
 
 # The WHERE of the DO UPDATE leaves alone a device that became identical meanwhile; the owner is

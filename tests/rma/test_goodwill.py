@@ -309,9 +309,17 @@ def test_a_unit_already_in_service_cannot_be_the_replacement(eligible, superviso
 
 
 def test_a_unit_promised_to_another_return_cannot_be_the_replacement(build, eligible, supervisor, technician):
-    DeviceFactory(serial_number="STOCK-8", shipped_on=None, owner=None)
-    services.rma_replace(rma=build(S.DIAGNOSING), actor=technician, source=Source.ADMIN, replacement_serial="STOCK-8")
+    other = build(S.DIAGNOSING)
+    DeviceFactory(serial_number="STOCK-8", product_model=other.device.product_model, shipped_on=None, owner=None)
+    services.rma_replace(rma=other, actor=technician, source=Source.ADMIN, replacement_serial="STOCK-8")
     assert_refused(eligible, supervisor, "replacement_not_in_stock", error=InvalidInput, serial="STOCK-8")
+
+
+def test_a_stock_unit_of_another_model_cannot_be_the_replacement(eligible, supervisor):
+    DeviceFactory(serial_number="STOCK-9", shipped_on=None, owner=None)  # a model of its own
+    error = assert_refused(eligible, supervisor, "replacement_wrong_model", error=InvalidInput, serial="STOCK-9")
+    assert error.field == "replacement_serial"
+    assert eligible.device.product_model.name in error.message
 
 
 def test_the_failed_unit_cannot_replace_itself(eligible, supervisor):

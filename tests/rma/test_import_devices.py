@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from rma import policy
 from rma.exceptions import ImportFileInvalid
@@ -451,3 +452,63 @@ def test_postgresql_imports_through_copy_and_one_upsert():
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('pg_temp.device_import')")
         assert cursor.fetchone() == (None,)  # the staging table is gone
+
+
+def device_table_shape() -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+            " WHERE indrelid = 'rma_device'::regclass"
+            " UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'rma_device'::regclass"
+        )
+        return set(cursor.fetchall())
+
+
+@pytest.mark.postgres
+def test_a_bulk_load_rebuilds_the_indexes_and_foreign_keys_it_set_aside(settings):
+    # given an import at least as large as the devices table, above the bulk-load threshold
+    settings.RMA_IMPORT_BULK_LOAD_ROWS = 3
+    shape = device_table_shape()
+    rows = [f"B{n:03},PHN-1,L{n % 3},2025-01-06,2025-01-20,1.0," for n in range(40)]
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        result = import_text(
+            *rows, "B040,PHN-1,L1,2025-01-06,2025-01-20,1.0,someone@example.com", header=HEADER + ",customer_email"
+        )
+
+    # then the devices are there, and the table has every index and constraint back, by name
+    assert (result.created, result.updated, result.errors) == (41, 0, [])
+    assert any("DROP INDEX" in query["sql"] for query in queries.captured_queries)
+    assert device_table_shape() == shape
+    owned = Device.objects.get(serial_number="B040")
+    assert owned.owner == Customer.objects.get(email="someone@example.com")
+    assert owned.warranty_ends_on == policy.warranty_end(
+        starts_on=dt.date(2025, 1, 20), months=owned.product_model.warranty_months
+    )
+
+
+@pytest.mark.postgres
+def test_a_bulk_load_over_stored_devices_still_updates_them(settings):
+    # given two stored devices and a bulk load that changes one of them
+    settings.RMA_IMPORT_BULK_LOAD_ROWS = 3
+    import_text("C000,PHN-1,L1,2025-01-06,2025-01-20,1.0", "C001,PHN-1,L1,2025-01-06,2025-01-20,1.0")
+    shape = device_table_shape()
+    rows = [f"C{n:03},PHN-1,L1,2025-01-06,2025-01-20,{'2.0' if n == 1 else '1.0'}" for n in range(10)]
+
+    # when
+    result = import_text(*rows)
+
+    # then
+    assert (result.created, result.updated, result.unchanged) == (8, 1, 1)
+    assert Device.objects.get(serial_number="C001").firmware_version == "2.0"
+    assert device_table_shape() == shape
+
+
+@pytest.mark.postgres
+def test_a_small_import_leaves_the_indexes_alone(settings):
+    settings.RMA_IMPORT_BULK_LOAD_ROWS = 100
+    with CaptureQueriesContext(connection) as queries:
+        import_text(*[f"D{n:03},PHN-1,L1,2025-01-06,2025-01-20,1.0" for n in range(20)])
+    assert not any("DROP INDEX" in query["sql"] for query in queries.captured_queries)

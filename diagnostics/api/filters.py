@@ -1,0 +1,59 @@
+"""Filters of the diagnostics API (django-filter)."""
+
+from __future__ import annotations
+
+import django_filters
+
+from diagnostics.models import Diagnosis, FailurePattern, RootCauseCase
+from rma.api.filters import MomentFilter
+
+
+class FailurePatternFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=FailurePattern.Status.choices)
+    component = django_filters.CharFilter(field_name="component__code")
+    model = django_filters.CharFilter(field_name="affected_models__sku", distinct=True, help_text="Affected SKU.")
+    owner = django_filters.CharFilter(field_name="owner__username")
+    updated_after = MomentFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = FailurePattern
+        fields = ["status", "component", "model", "owner", "updated_after"]
+
+
+class DiagnosisFilter(django_filters.FilterSet):
+    rma = django_filters.CharFilter(field_name="rma__number")
+    component = django_filters.CharFilter(field_name="component__code")
+    outcome = django_filters.MultipleChoiceFilter(choices=Diagnosis.Outcome.choices)
+    pattern = django_filters.CharFilter(field_name="pattern__code")
+    model = django_filters.CharFilter(field_name="rma__device__product_model__sku")
+    lot = django_filters.CharFilter(field_name="rma__device__lot")
+    firmware = django_filters.CharFilter(field_name="rma__device__firmware_version")
+    created_after = MomentFilter(field_name="created_at", lookup_expr="gte")
+    created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Diagnosis
+        fields = [
+            "rma",
+            "component",
+            "outcome",
+            "pattern",
+            "model",
+            "lot",
+            "firmware",
+            "created_after",
+            "created_before",
+        ]
+
+
+class RootCauseCaseFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=RootCauseCase.Status.choices)
+    engineer = django_filters.CharFilter(field_name="engineer__username")
+    unassigned = django_filters.BooleanFilter(field_name="engineer", lookup_expr="isnull")
+    pattern = django_filters.CharFilter(field_name="pattern__code")
+    model = django_filters.CharFilter(field_name="device__product_model__sku")
+    opened_after = MomentFilter(field_name="opened_at", lookup_expr="gte")
+
+    class Meta:
+        model = RootCauseCase
+        fields = ["status", "engineer", "unassigned", "pattern", "model", "opened_after"]

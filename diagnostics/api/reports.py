@@ -1,0 +1,172 @@
+"""``/api/v1/reports/...``: the failure reports as JSON, or CSV with ``?format=csv``."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import renderers, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from diagnostics import reports
+from rma.api.permissions import ActionPermission
+from rma.api.serializers import StrictInput
+from rma.exceptions import InvalidInput
+
+VIEW_REPORTS = ("diagnostics.view_diagnosis", "rma.view_device")
+
+
+class ReportFilterSerializer(StrictInput):
+    model = serializers.CharField(required=False, allow_blank=True, default="", help_text="Product model SKU.")
+    lot = serializers.CharField(required=False, allow_blank=True, default="")
+    firmware = serializers.CharField(required=False, allow_blank=True, default="")
+    date_from = serializers.DateField(required=False, allow_null=True, default=None)
+    date_to = serializers.DateField(required=False, allow_null=True, default=None)
+    format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
+    by = serializers.CharField(required=False, allow_blank=True, default="")
+    table = serializers.ChoiceField(
+        choices=["rows", "points"], required=False, default="rows", help_text="CSV: which table (life: `points`)."
+    )
+
+    def validate(self, attrs):
+        if attrs["date_from"] and attrs["date_to"] and attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"date_to": ["The range ends before it starts."]})
+        return attrs
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """A report's table as CSV: its rows, or for life data with ``table=points`` the Kaplan–Meier points."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        request = (renderer_context or {}).get("request")
+        table = request.query_params.get("table", "rows") if request is not None else "rows"
+        if table == "points" and "points" in data:
+            rows, columns = data["points"], reports.POINT_COLUMNS
+        else:
+            rows = data.get("rows") or []
+            columns = data.get("columns") or (list(rows[0]) if rows else [])
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({name: "" if value is None else value for name, value in row.items()})
+        return out.getvalue().encode("utf-8")
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("model", str, description="Product model SKU."),
+    OpenApiParameter("lot", str),
+    OpenApiParameter("firmware", str),
+    OpenApiParameter("date_from", str, description="First day (YYYY-MM-DD)."),
+    OpenApiParameter("date_to", str, description="Last day (YYYY-MM-DD)."),
+    OpenApiParameter("format", str, enum=["json", "csv"], description="`csv` for a CSV download."),
+]
+
+
+def report_filters(data: dict[str, Any]) -> reports.ReportFilters:
+    return reports.ReportFilters(
+        model=data["model"].strip(),
+        lot=data["lot"].strip(),
+        firmware=data["firmware"].strip(),
+        date_from=data["date_from"],
+        date_to=data["date_to"],
+    )
+
+
+class ReportView(APIView):
+    report = ""
+    choices: tuple[str, ...] = ()  # the report's ``by`` values, the first the default
+    permission_classes = [ActionPermission]
+    action_permissions = {"get": VIEW_REPORTS}
+    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors are always the API's JSON, even when a CSV was asked for.
+        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_media_type = "application/json"
+        return super().handle_exception(exc)
+
+    def get(self, request: Request) -> Response:
+        # An empty parameter (a form's blank field) means no filter.
+        params = ReportFilterSerializer(data={key: value for key, value in request.query_params.items() if value})
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        kwargs = {}
+        if self.choices:
+            by = data["by"] or self.choices[0]
+            if by not in self.choices:
+                raise InvalidInput(f"`by` is one of {', '.join(self.choices)}.", code="invalid_by", field="by")
+            kwargs["by"] = by
+        elif data["by"]:
+            raise InvalidInput("This report has no `by`.", code="invalid_by", field="by")
+        result = reports.REPORTS[self.report](report_filters(data), **kwargs)
+        response = Response(result.as_dict())
+        if request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = f'attachment; filename="{self.report}.csv"'
+        return response
+
+
+def report_view(name: str, choices: tuple[str, ...] = (), doc: str = "") -> type[ReportView]:
+    parameters = list(FILTER_PARAMETERS)
+    if choices:
+        parameters.append(OpenApiParameter("by", str, enum=list(choices), description=f"Default `{choices[0]}`."))
+    if name == "life":
+        parameters.append(OpenApiParameter("table", str, enum=["rows", "points"], description="CSV table."))
+
+    def get(self: ReportView, request: Request) -> Response:
+        return ReportView.get(self, request)
+
+    documented = extend_schema(
+        operation_id=f"reports_{name.replace('-', '_')}",
+        parameters=parameters,
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                response={
+                    "type": "object",
+                    "additionalProperties": True,
+                    "required": ["report", "filters", "columns", "rows"],
+                },
+                description=doc,
+            ),
+            (200, "text/csv"): OpenApiResponse(response={"type": "string"}, description="With `format=csv`."),
+        },
+        description=doc,
+    )(get)
+    return type(
+        f"{name.title().replace('-', '')}ReportView",
+        (ReportView,),
+        {"report": name, "choices": choices, "__doc__": doc, "get": documented},
+    )
+
+
+PARETO = report_view("pareto", ("pattern", "component"), "Failures by pattern or component, most first, with shares.")
+FAILURE_RATES = report_view(
+    "failure-rates", ("model", "lot", "firmware"), "Failures per 1,000 units in service by model, lot or firmware."
+)
+TREND = report_view("trend", (), "Failures per week and pattern.")
+LIFE = report_view(
+    "life",
+    ("model", "component"),
+    "Weibull shape and scale (right-censored MLE), B10 and mean life in days, and the Kaplan–Meier points.",
+)
+NO_FAULT_FOUND = report_view("no-fault-found", (), "Diagnosed returns per model and the no-fault-found rate.")
+REPEATS = report_view("repeats", (), "Returns per model and the repeat-failure rate.")
+GOODWILL = report_view("goodwill", (), "Goodwill replacements by pattern, and the compensation approved.")
+
+REPORT_VIEWS = {
+    "pareto": PARETO,
+    "failure-rates": FAILURE_RATES,
+    "trend": TREND,
+    "life": LIFE,
+    "no-fault-found": NO_FAULT_FOUND,
+    "repeats": REPEATS,
+    "goodwill": GOODWILL,
+}

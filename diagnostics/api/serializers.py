@@ -1,0 +1,208 @@
+"""Input and output serializers of the diagnostics API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from diagnostics.models import Component, Diagnosis, FailurePattern, PatternEvent, RootCauseCase
+from rma.api.serializers import StrictInput
+
+
+class ComponentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Component
+        fields = ["code", "name"]
+
+
+class ComponentCreateSerializer(StrictInput):
+    code = serializers.CharField(max_length=64, help_text="Lower-case letters, digits, hyphens, underscores.")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class ComponentRenameSerializer(StrictInput):
+    name = serializers.CharField(max_length=200)
+
+
+class PatternEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = PatternEvent
+        fields = ["action", "from_status", "to_status", "actor", "source", "reason", "created_at"]
+
+
+class FailurePatternSerializer(serializers.ModelSerializer):
+    component = serializers.CharField(source="component.code", read_only=True)
+    owner = serializers.CharField(source="owner.username", read_only=True, allow_null=True, default=None)
+    affected_models = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FailurePattern
+        fields = [
+            "code",
+            "title",
+            "component",
+            "status",
+            "status_changed_at",
+            "symptoms",
+            "samples_wanted",
+            "owner",
+            "affected_models",
+            "affected_lots",
+            "affected_firmware",
+            "root_cause",
+            "corrective_action",
+            "effectivity",
+            "effective_from_lot",
+            "effective_from_firmware",
+            "effective_from_date",
+            "public_summary",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_affected_models(self, pattern: FailurePattern) -> list[str]:
+        return sorted(model.sku for model in pattern.affected_models.all())
+
+
+class FailurePatternDetailSerializer(FailurePatternSerializer):
+    events = PatternEventSerializer(many=True, read_only=True)
+
+    class Meta(FailurePatternSerializer.Meta):
+        fields = [*FailurePatternSerializer.Meta.fields, "events"]
+
+
+class PatternFieldsSerializer(StrictInput):
+    """The fields engineers edit on a pattern (its status moves only through the lifecycle actions)."""
+
+    not_editable = {
+        "status": "A pattern's status changes only through its lifecycle actions.",
+        "code": "A pattern's code never changes.",
+    }
+
+    title = serializers.CharField(max_length=200, required=False)
+    component = serializers.CharField(required=False, help_text="Component code.")
+    symptoms = serializers.CharField(required=False, allow_blank=True)
+    samples_wanted = serializers.IntegerField(required=False, min_value=0, max_value=100000)
+    owner = serializers.CharField(required=False, allow_null=True, help_text="Username of an engineer.")
+    affected_models = serializers.ListField(child=serializers.CharField(), required=False, help_text="SKUs.")
+    affected_lots = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    affected_firmware = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    root_cause = serializers.CharField(required=False, allow_blank=True)
+    corrective_action = serializers.CharField(required=False, allow_blank=True)
+    effectivity = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    effective_from_lot = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    effective_from_firmware = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    effective_from_date = serializers.DateField(required=False, allow_null=True)
+    public_summary = serializers.CharField(required=False, allow_blank=True)
+
+
+class PatternCreateSerializer(PatternFieldsSerializer):
+    code = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, help_text="Empty: the next free FP-NNNN."
+    )
+    title = serializers.CharField(max_length=200)
+    component = serializers.CharField(help_text="Component code.")
+
+
+class PatternMoveSerializer(StrictInput):
+    """A lifecycle move, with what it needs written in the same step."""
+
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    samples_wanted = serializers.IntegerField(required=False, min_value=0, max_value=100000)
+    root_cause = serializers.CharField(required=False, allow_blank=True)
+    public_summary = serializers.CharField(required=False, allow_blank=True)
+    corrective_action = serializers.CharField(required=False, allow_blank=True)
+    effectivity = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    effective_from_lot = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    effective_from_firmware = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    effective_from_date = serializers.DateField(required=False, allow_null=True)
+
+
+class DiagnosisSerializer(serializers.ModelSerializer):
+    rma = serializers.CharField(source="rma.number", read_only=True)
+    serial_number = serializers.CharField(source="rma.device.serial_number", read_only=True)
+    model_sku = serializers.CharField(source="rma.device.product_model.sku", read_only=True)
+    component = serializers.CharField(source="component.code", read_only=True)
+    pattern = serializers.CharField(source="pattern.code", read_only=True, allow_null=True, default=None)
+    technician = serializers.CharField(source="technician.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Diagnosis
+        fields = [
+            "id",
+            "rma",
+            "serial_number",
+            "model_sku",
+            "component",
+            "outcome",
+            "pattern",
+            "pattern_match",
+            "symptoms",
+            "findings",
+            "minutes_spent",
+            "technician",
+            "created_at",
+        ]
+
+
+class DiagnoseSerializer(StrictInput):
+    component = serializers.CharField(help_text="Component code.")
+    outcome = serializers.ChoiceField(choices=Diagnosis.Outcome.choices)
+    pattern = serializers.CharField(required=False, allow_null=True, allow_blank=True, default=None)
+    pattern_match = serializers.ChoiceField(
+        choices=[("confirmed", "Confirmed"), ("suspected", "Suspected")], required=False, allow_blank=True, default=""
+    )
+    symptoms = serializers.CharField(required=False, allow_blank=True, default="")
+    findings = serializers.CharField(required=False, allow_blank=True, default="")
+    minutes_spent = serializers.IntegerField(required=False, min_value=0, max_value=100000, default=0)
+
+
+class GrantGoodwillSerializer(StrictInput):
+    reason = serializers.CharField()
+    replacement_serial = serializers.CharField(max_length=64)
+
+
+class RootCauseCaseSerializer(serializers.ModelSerializer):
+    rma = serializers.CharField(source="rma.number", read_only=True)
+    serial_number = serializers.CharField(source="device.serial_number", read_only=True)
+    model_sku = serializers.CharField(source="device.product_model.sku", read_only=True)
+    engineer = serializers.CharField(source="engineer.username", read_only=True, allow_null=True, default=None)
+    pattern = serializers.CharField(source="pattern.code", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = RootCauseCase
+        fields = [
+            "id",
+            "rma",
+            "serial_number",
+            "model_sku",
+            "status",
+            "engineer",
+            "assigned_at",
+            "findings",
+            "conclusion",
+            "pattern",
+            "opened_at",
+            "closed_at",
+        ]
+
+
+class CaseAssignSerializer(StrictInput):
+    engineer = serializers.CharField(allow_null=True, help_text="Username; null takes the case back.")
+
+
+class CaseFindingsSerializer(StrictInput):
+    text = serializers.CharField()
+
+
+class NewPatternSerializer(StrictInput):
+    title = serializers.CharField(max_length=200)
+    component = serializers.CharField(help_text="Component code.")
+    symptoms = serializers.CharField(required=False, allow_blank=True)
+
+
+class CaseCloseSerializer(StrictInput):
+    conclusion = serializers.CharField()
+    pattern = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="Pattern code.")
+    new_pattern = NewPatternSerializer(required=False, allow_null=True)

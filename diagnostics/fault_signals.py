@@ -1,0 +1,120 @@
+"""Engineers' work on fault signals: acknowledge, link to a failure pattern, dismiss.
+
+The detection scan (``diagnostics.detection.scan``) raises and updates signals; these services are
+the only other writers of a signal, and the only ones that change its status. Each locks the row,
+checks the move against ``MOVES``, and records who did it and when.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from diagnostics.models import FailurePattern, FaultSignal
+from diagnostics.patterns import pattern_event_record
+from rma.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
+from rma.models import Source
+from rma.services.transitions import Actor, staff_actor
+
+MANAGE_SIGNALS = "diagnostics.manage_faultsignal"
+
+S = FaultSignal.Status
+
+# action -> the statuses it may start from
+MOVES: dict[str, tuple[str, ...]] = {
+    "acknowledge": (S.OPEN,),
+    "link": (S.OPEN, S.ACKNOWLEDGED, S.LINKED),
+    "dismiss": (S.OPEN, S.ACKNOWLEDGED, S.LINKED),
+}
+
+
+def fault_signal_actions(signal: FaultSignal) -> list[str]:
+    """The actions that the signal's status allows (permissions aside)."""
+    return [action for action, sources in MOVES.items() if signal.status in sources]
+
+
+def _require(actor: Actor) -> User:
+    user = staff_actor(actor)
+    if user is None or not user.has_perm(MANAGE_SIGNALS):
+        raise ActionNotPermitted("Only engineers acknowledge, link or dismiss fault signals.")
+    return user
+
+
+def _lock(signal: FaultSignal, action: str) -> FaultSignal:
+    locked = FaultSignal.objects.select_for_update().select_related("product_model", "component").get(pk=signal.pk)
+    if locked.status not in MOVES[action]:
+        done = {"acknowledge": "acknowledged", "link": "linked", "dismiss": "dismissed"}[action]
+        raise TransitionRefused(
+            f"A signal that is {locked.get_status_display().lower()} cannot be {done}.",
+            code="signal_transition_not_allowed",
+        )
+    return locked
+
+
+def _save(signal: FaultSignal, user: User, *, status: str, note: str | None = None) -> FaultSignal:
+    signal.status = status
+    signal.status_changed_by = user
+    signal.status_changed_at = timezone.now()
+    fields = ["status", "pattern", "status_changed_by", "status_changed_at"]
+    if note is not None:
+        signal.note = note
+        fields.append("note")
+    signal.save(update_fields=fields)
+    return signal
+
+
+@transaction.atomic
+def fault_signal_acknowledge(*, signal: FaultSignal, actor: Actor, note: str = "") -> FaultSignal:
+    """An engineer has seen the signal and is looking into it."""
+    user = _require(actor)
+    locked = _lock(signal, "acknowledge")
+    return _save(locked, user, status=S.ACKNOWLEDGED, note=note.strip() or None)
+
+
+@transaction.atomic
+def fault_signal_link(
+    *, signal: FaultSignal, pattern: FailurePattern, actor: Actor, note: str = "", source: str = Source.ADMIN
+) -> FaultSignal:
+    """The signal is explained by ``pattern`` (of the same component); the pattern's history says so."""
+    user = _require(actor)
+    locked = _lock(signal, "link")
+    if pattern.component_id != locked.component_id:
+        raise InvalidInput(
+            f"{pattern.code} is a pattern of another component than the signal's ({locked.component.code}).",
+            code="pattern_component_mismatch",
+            field="pattern",
+        )
+    if locked.pattern_id == pattern.pk:
+        return locked
+    locked.pattern = pattern
+    _save(locked, user, status=S.LINKED, note=note.strip() or None)
+    pattern_event_record(
+        pattern=pattern,
+        action="fault_signal_linked",
+        actor=user,
+        source=source,
+        reason=note.strip(),
+        data={
+            "signal": locked.pk,
+            "cell": locked.cell_label,
+            "observed": locked.observed,
+            "expected": round(locked.expected, 2),
+            "first_detected_on": locked.first_detected_on.isoformat(),
+        },
+    )
+    return locked
+
+
+@transaction.atomic
+def fault_signal_dismiss(*, signal: FaultSignal, actor: Actor, reason: str) -> FaultSignal:
+    """Not a fault (a data problem, a known effect, chance): the reason is kept with the signal.
+
+    A dismissed signal stays, so the same cell is never raised again; later scans still update its figures.
+    """
+    user = _require(actor)
+    if not reason.strip():
+        raise InvalidInput("Say why the signal is dismissed.", code="reason_required", field="reason")
+    locked = _lock(signal, "dismiss")
+    locked.pattern = None
+    return _save(locked, user, status=S.DISMISSED, note=reason.strip())

@@ -1,0 +1,447 @@
+"""Failure reports (SPEC §8), one function per report, shared by the API and the report pages.
+
+Every report is computed by aggregate SQL (GROUP BY in the database; Python only shapes the few
+aggregated rows) and takes the same filters: product model, lot, firmware and a date range.
+
+A *failure* is a diagnosis that found a real fault: ``confirmed`` or ``cause_unknown``. No fault
+found and customer damage are not failures (they have their own rate). The *installed base* is
+the devices shipped to customers; rates are per 1,000 units in service, not raw counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DateField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from diagnostics.models import Diagnosis
+from diagnostics.reliability import kaplan_meier, weibull_fit
+from rma.models import RMA, Compensation, Device, GoodwillGrant
+
+FAILURE_OUTCOMES = (Diagnosis.Outcome.CONFIRMED, Diagnosis.Outcome.CAUSE_UNKNOWN)
+NO_PATTERN = "(no pattern)"
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What every report can be narrowed to. The date range is inclusive and applies to when a
+    failure was reported (for life data: when the units entered service; for goodwill: the grant)."""
+
+    model: str = ""  # product model SKU
+    lot: str = ""
+    firmware: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    def devices(self, prefix: str = "") -> Q:
+        """The device filters, for a queryset that reaches the device through ``prefix``."""
+        q = Q()
+        if self.model:
+            q &= Q(**{f"{prefix}product_model__sku": self.model})
+        if self.lot:
+            q &= Q(**{f"{prefix}lot": self.lot})
+        if self.firmware:
+            q &= Q(**{f"{prefix}firmware_version": self.firmware})
+        return q
+
+    def dates(self, field_name: str) -> Q:
+        q = Q()
+        if self.date_from:
+            q &= Q(**{f"{field_name}__gte": self.date_from})
+        if self.date_to:
+            q &= Q(**{f"{field_name}__lte": self.date_to})
+        return q
+
+    @property
+    def as_of(self) -> dt.date:
+        return min(self.date_to, timezone.localdate()) if self.date_to else timezone.localdate()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            name: value.isoformat() if isinstance(value, dt.date) else value for name, value in asdict(self).items()
+        }
+
+
+@dataclass
+class Report:
+    name: str
+    filters: ReportFilters
+    rows: list[dict[str, Any]]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "report": self.name,
+            "filters": self.filters.as_dict(),
+            "columns": COLUMNS[self.name](self.extra.get("by", "")),
+            "rows": self.rows,
+            **self.extra,
+        }
+
+
+def _share(part: float, whole: float) -> float:
+    return round(part / whole, 6) if whole else 0.0
+
+
+def failures(filters: ReportFilters) -> QuerySet[Diagnosis]:
+    """Failure diagnoses of the filtered units, reported in the date range."""
+    return Diagnosis.objects.filter(
+        filters.devices("rma__device__"), filters.dates("rma__reported_on"), outcome__in=FAILURE_OUTCOMES
+    )
+
+
+def installed_base(filters: ReportFilters, *, as_of: dt.date | None = None) -> QuerySet[Device]:
+    """Units in service: shipped to a customer on or before ``as_of``."""
+    return Device.objects.filter(filters.devices(), shipped_on__isnull=False, shipped_on__lte=as_of or filters.as_of)
+
+
+# Pareto ------------------------------------------------------------------------------------------------
+
+PARETO_KEYS = {"pattern": ("pattern__code", "pattern__title"), "component": ("component__code", "component__name")}
+
+
+def pareto(filters: ReportFilters, *, by: str = "pattern") -> Report:
+    """Failures by pattern (or component), most frequent first, with each one's share and the running total."""
+    key, label = PARETO_KEYS[by]
+    grouped = (
+        failures(filters)
+        .values(key, label)
+        .annotate(failures=Count("rma_id", distinct=True))
+        .order_by("-failures", key)
+    )
+    rows = [{"key": row[key] or NO_PATTERN, "label": row[label] or "", "failures": row["failures"]} for row in grouped]
+    total = sum(row["failures"] for row in rows)
+    running = 0
+    for row in rows:
+        running += row["failures"]
+        row["share"] = _share(row["failures"], total)
+        row["cumulative_share"] = _share(running, total)
+    return Report("pareto", filters, rows, {"by": by, "total_failures": total})
+
+
+# Failure rates -------------------------------------------------------------------------------------------
+
+RATE_KEYS = {
+    "model": ("product_model__sku",),
+    "lot": ("product_model__sku", "lot"),
+    "firmware": (
+        "product_model__sku",
+        "firmware_version",
+    ),
+}
+RATE_NAMES = {"product_model__sku": "model", "lot": "lot", "firmware_version": "firmware"}
+
+
+def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
+    """Failures per 1,000 units in service by model, lot or firmware.
+
+    The units in service are those shipped by the end of the range; the failures those reported in it.
+    """
+    keys = RATE_KEYS[by]
+    base = installed_base(filters).values(*keys).annotate(units=Count("id")).order_by(*keys)
+    failed = (
+        failures(filters)
+        .values(*[f"rma__device__{key}" for key in keys])
+        .annotate(failures=Count("rma_id", distinct=True))
+        .order_by()
+    )
+    failures_by_key = {tuple(row[f"rma__device__{key}"] for key in keys): row["failures"] for row in failed}
+    rows = []
+    for row in base:
+        group = tuple(row[key] for key in keys)
+        count = failures_by_key.get(group, 0)
+        rows.append(
+            {
+                **{RATE_NAMES[key]: value for key, value in zip(keys, group, strict=True)},
+                "units_in_service": row["units"],
+                "failures": count,
+                "rate_per_1000": round(1000 * count / row["units"], 4),
+            }
+        )
+    rows.sort(key=lambda row: (-row["rate_per_1000"], *[str(row[RATE_NAMES[key]]) for key in keys]))
+    units = sum(row["units_in_service"] for row in rows)
+    total = sum(row["failures"] for row in rows)
+    return Report(
+        "failure-rates",
+        filters,
+        rows,
+        {
+            "by": by,
+            "units_in_service": units,
+            "failures": total,
+            "rate_per_1000": round(1000 * total / units, 4) if units else 0.0,
+        },
+    )
+
+
+# Weekly trend --------------------------------------------------------------------------------------------
+
+
+def trend(filters: ReportFilters) -> Report:
+    """Failures per week (Monday to Sunday, by report date) and pattern."""
+    grouped = (
+        failures(filters)
+        .annotate(week=TruncWeek("rma__reported_on", output_field=DateField()))
+        .values("week", "pattern__code")
+        .annotate(failures=Count("rma_id", distinct=True))
+        .order_by("week", "pattern__code")
+    )
+    rows = [
+        {
+            "week": _as_date(row["week"]).isoformat(),
+            "pattern": row["pattern__code"] or NO_PATTERN,
+            "failures": row["failures"],
+        }
+        for row in grouped
+    ]
+    return Report("trend", filters, rows, {"patterns": sorted({row["pattern"] for row in rows})})
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+# Life data -----------------------------------------------------------------------------------------------
+
+LIFE_KEYS = {"model": "rma__device__product_model__sku", "component": "component__code"}
+
+
+def life(filters: ReportFilters, *, by: str = "model") -> Report:
+    """Weibull life per model (or component), fitted to time to first failure with right censoring.
+
+    Units enter service when shipped (the date range picks them by ship date); a unit's first failure
+    is its age when the failure was reported. Every other unit is censored at its age on the as-of
+    date (the range's end, or today). By component, a unit is at risk for every component and only
+    its first failure of that component counts.
+    """
+    as_of = filters.as_of
+    cohort = ReportFilters(filters.model, filters.lot, filters.firmware)
+    units = (
+        installed_base(cohort, as_of=as_of)
+        .filter(filters.dates("shipped_on"))
+        .values("product_model__sku", "shipped_on")
+        .annotate(units=Count("id"))
+        .order_by()
+    )
+    key = LIFE_KEYS[by]
+    same_component = {"component_id": OuterRef("component_id")} if by == "component" else {}
+    earlier = Diagnosis.objects.filter(
+        outcome__in=FAILURE_OUTCOMES,
+        rma__device_id=OuterRef("rma__device_id"),
+        rma__reported_on__lt=OuterRef("rma__reported_on"),
+        **same_component,
+    )
+    first_failures = (
+        Diagnosis.objects.filter(
+            filters.devices("rma__device__"),
+            Q(rma__device__shipped_on__lte=F("rma__reported_on")),
+            filters.dates("rma__device__shipped_on"),
+            outcome__in=FAILURE_OUTCOMES,
+            rma__device__shipped_on__isnull=False,
+            rma__reported_on__lte=as_of,
+        )
+        .filter(~Exists(earlier))
+        .annotate(
+            age=ExpressionWrapper(F("rma__reported_on") - F("rma__device__shipped_on"), output_field=DurationField())
+        )
+        .values(key, "rma__device__product_model__sku", "rma__device__shipped_on", "age")
+        .annotate(units=Count("rma__device_id", distinct=True))
+        .order_by()
+    )
+    # Units per model and ship date; failures per group, model, ship date and age (all aggregated in SQL).
+    shipped: dict[str, dict[dt.date, int]] = {}
+    for row in units:
+        day = row["shipped_on"]
+        if day is not None:
+            shipped.setdefault(row["product_model__sku"], {})[day] = row["units"]
+    failed: dict[str, dict[float, int]] = {}
+    failed_by_ship: dict[str, dict[tuple[str, dt.date], int]] = {}
+    for row in first_failures:
+        group = row[key]
+        age = _days(row["age"])
+        failed.setdefault(group, {})
+        failed[group][age] = failed[group].get(age, 0) + row["units"]
+        ship_key = (row["rma__device__product_model__sku"], row["rma__device__shipped_on"])
+        failed_by_ship.setdefault(group, {})
+        failed_by_ship[group][ship_key] = failed_by_ship[group].get(ship_key, 0) + row["units"]
+
+    groups = sorted(shipped) if by == "model" else sorted(failed)
+    rows, points = [], []
+    for group in groups:
+        # The units at risk: the group's model, or the whole filtered fleet for a component.
+        at_risk = {
+            (sku, day): count
+            for sku, days in shipped.items()
+            for day, count in days.items()
+            if by == "component" or sku == group
+        }
+        removed = failed_by_ship.get(group, {})
+        censored: dict[float, int] = {}
+        for (sku, day), count in at_risk.items():
+            left = count - removed.get((sku, day), 0)
+            if left > 0:
+                age = float((as_of - day).days)
+                censored[age] = censored.get(age, 0) + left
+        failures_at = sorted(failed.get(group, {}).items())
+        survivors = sorted(censored.items())
+        fit = weibull_fit(failures_at, survivors)
+        units_total = sum(at_risk.values())
+        rows.append(
+            {
+                "key": group,
+                "units": units_total,
+                "failures": sum(count for _, count in failures_at),
+                "censored": sum(count for _, count in survivors),
+                "beta": _round(fit.beta if fit else None),
+                "eta_days": _round(fit.eta if fit else None),
+                "b10_days": _round(fit.b10 if fit else None),
+                "mean_life_days": _round(fit.mean_life if fit else None),
+            }
+        )
+        for point in kaplan_meier(failures_at, survivors):
+            points.append(
+                {
+                    "key": group,
+                    "age_days": point.age,
+                    "at_risk": point.at_risk,
+                    "failed": point.failed,
+                    "unreliability": round(point.unreliability, 8),
+                }
+            )
+    return Report("life", filters, rows, {"by": by, "as_of": as_of.isoformat(), "points": points})
+
+
+def _days(value: dt.timedelta | int | float) -> float:
+    if isinstance(value, dt.timedelta):
+        return float(value.days)
+    return float(value)
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+# No fault found, repeats --------------------------------------------------------------------------------
+
+
+def no_fault_found(filters: ReportFilters) -> Report:
+    """Diagnosed returns per model and the share where no fault was found."""
+    grouped = (
+        Diagnosis.objects.filter(filters.devices("rma__device__"), filters.dates("rma__reported_on"))
+        .values("rma__device__product_model__sku")
+        .annotate(
+            diagnosed=Count("rma_id", distinct=True),
+            no_fault_found=Count("rma_id", distinct=True, filter=Q(outcome=Diagnosis.Outcome.NO_FAULT_FOUND)),
+        )
+        .order_by("rma__device__product_model__sku")
+    )
+    rows = [
+        {
+            "model": row["rma__device__product_model__sku"],
+            "diagnosed": row["diagnosed"],
+            "no_fault_found": row["no_fault_found"],
+            "rate": _share(row["no_fault_found"], row["diagnosed"]),
+        }
+        for row in grouped
+    ]
+    diagnosed = sum(row["diagnosed"] for row in rows)
+    nff = sum(row["no_fault_found"] for row in rows)
+    return Report(
+        "no-fault-found", filters, rows, {"diagnosed": diagnosed, "no_fault_found": nff, "rate": _share(nff, diagnosed)}
+    )
+
+
+def repeats(filters: ReportFilters) -> Report:
+    """Returns per model and the share that were repeat failures (back within the repeat window)."""
+    grouped = (
+        RMA.objects.filter(filters.devices("device__"), filters.dates("reported_on"))
+        .values("device__product_model__sku")
+        .annotate(returns=Count("id"), repeat_count=Count("id", filter=Q(is_repeat=True)))
+        .order_by("device__product_model__sku")
+    )
+    rows = [
+        {
+            "model": row["device__product_model__sku"],
+            "returns": row["returns"],
+            "repeats": row["repeat_count"],
+            "rate": _share(row["repeat_count"], row["returns"]),
+        }
+        for row in grouped
+    ]
+    returns = sum(row["returns"] for row in rows)
+    repeated = sum(row["repeats"] for row in rows)
+    return Report(
+        "repeats", filters, rows, {"returns": returns, "repeats": repeated, "rate": _share(repeated, returns)}
+    )
+
+
+# Goodwill ----------------------------------------------------------------------------------------------
+
+
+def goodwill(filters: ReportFilters) -> Report:
+    """Goodwill replacements by the pattern their unit was diagnosed with, and compensation given."""
+    grants = GoodwillGrant.objects.filter(filters.devices("rma__device__"), filters.dates("granted_at__date"))
+    latest_pattern = (
+        Diagnosis.objects.filter(rma_id=OuterRef("rma_id")).order_by("-created_at", "-id").values("pattern__code")[:1]
+    )
+    by_pattern = (
+        grants.annotate(pattern=latest_pattern)
+        .values("pattern")
+        .annotate(grants=Count("id"))
+        .order_by("-grants", "pattern")
+    )
+    rows = [{"pattern": row["pattern"] or NO_PATTERN, "grants": row["grants"]} for row in by_pattern]
+    compensation = Compensation.objects.filter(
+        filters.devices("rma__device__"),
+        filters.dates("decided_at__date"),
+        status=Compensation.Status.APPROVED,
+    ).aggregate(
+        approved=Count("id"),
+        credit=Sum("amount"),
+        months=Sum("months"),
+    )
+    return Report(
+        "goodwill",
+        filters,
+        rows,
+        {
+            "grants": sum(row["grants"] for row in rows),
+            "compensation": {
+                "approved": compensation["approved"],
+                "service_credit": str(compensation["credit"] or Decimal("0.00")),
+                "warranty_months": compensation["months"] or 0,
+            },
+        },
+    )
+
+
+def _rate_columns(by: str) -> list[str]:
+    return [RATE_NAMES[key] for key in RATE_KEYS[by]] + ["units_in_service", "failures", "rate_per_1000"]
+
+
+# The columns of each report's rows (a CSV has its header even when no row matches).
+COLUMNS = {
+    "pareto": lambda by: ["key", "label", "failures", "share", "cumulative_share"],
+    "failure-rates": _rate_columns,
+    "trend": lambda by: ["week", "pattern", "failures"],
+    "life": lambda by: ["key", "units", "failures", "censored", "beta", "eta_days", "b10_days", "mean_life_days"],
+    "no-fault-found": lambda by: ["model", "diagnosed", "no_fault_found", "rate"],
+    "repeats": lambda by: ["model", "returns", "repeats", "rate"],
+    "goodwill": lambda by: ["pattern", "grants"],
+}
+POINT_COLUMNS = ["key", "age_days", "at_risk", "failed", "unreliability"]
+
+REPORTS = {
+    "pareto": pareto,
+    "failure-rates": failure_rates,
+    "trend": trend,
+    "life": life,
+    "no-fault-found": no_fault_found,
+    "repeats": repeats,
+    "goodwill": goodwill,
+}

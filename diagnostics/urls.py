@@ -1,0 +1,13 @@
+from django.urls import path
+
+from diagnostics import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.report_index, name="index"),
+    *[
+        path(f"{page.name}/", views.report_page, {"name": page.name}, name=page.url_name)
+        for page in views.PAGES.values()
+    ],
+]

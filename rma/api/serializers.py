@@ -1,0 +1,229 @@
+"""Input and output serializers of the returns API. Output serializers only read; inputs only check shape."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from rma import policy
+from rma.models import RMA, Device, RMAEvent
+
+
+class StrictInput(serializers.Serializer):
+    """An input serializer that refuses fields it does not know, rather than dropping them silently."""
+
+    not_editable: dict[str, str] = {}
+
+    def to_internal_value(self, data):
+        names = set(data.keys()) if hasattr(data, "keys") else set()
+        unknown = sorted(names - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [self.not_editable.get(name, "Unknown field.")] for name in unknown}
+            )
+        return super().to_internal_value(data)
+
+
+class DeviceRMASerializer(serializers.ModelSerializer):
+    """A return in a device's history."""
+
+    class Meta:
+        model = RMA
+        fields = ["number", "status", "coverage", "resolution", "reported_on", "is_repeat", "created_at"]
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    model_sku = serializers.CharField(source="product_model.sku", read_only=True)
+    model_name = serializers.CharField(source="product_model.name", read_only=True)
+    owner_email = serializers.EmailField(source="owner.email", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Device
+        fields = [
+            "serial_number",
+            "model_sku",
+            "model_name",
+            "lot",
+            "manufactured_on",
+            "shipped_on",
+            "purchased_on",
+            "firmware_version",
+            "owner_email",
+            "warranty_ends_on",
+            "warranty_extension_months",
+            "created_at",
+        ]
+
+
+class DeviceDetailSerializer(DeviceSerializer):
+    rmas = serializers.SerializerMethodField(help_text="The unit's returns, newest first.")
+
+    class Meta(DeviceSerializer.Meta):
+        fields = [*DeviceSerializer.Meta.fields, "rmas"]
+
+    def get_rmas(self, device: Device) -> Any:
+        return DeviceRMASerializer(self.context["rma_history"], many=True).data
+
+
+class DeviceCreateSerializer(StrictInput):
+    serial_number = serializers.CharField(max_length=64)
+    model_sku = serializers.CharField(max_length=64)
+    lot = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    manufactured_on = serializers.DateField(required=False, allow_null=True, default=None)
+    shipped_on = serializers.DateField(required=False, allow_null=True, default=None)
+    purchased_on = serializers.DateField(required=False, allow_null=True, default=None)
+    firmware_version = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+class RMAEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = RMAEvent
+        fields = [
+            "action",
+            "from_status",
+            "to_status",
+            "actor",
+            "source",
+            "customer_message",
+            "internal_note",
+            "created_at",
+        ]
+
+
+class RMASerializer(serializers.ModelSerializer):
+    """A return as the list shows it."""
+
+    serial_number = serializers.CharField(source="device.serial_number", read_only=True)
+    model_sku = serializers.CharField(source="device.product_model.sku", read_only=True)
+    customer_email = serializers.EmailField(source="customer.email", read_only=True, allow_null=True, default=None)
+    replacement_serial = serializers.CharField(
+        source="replacement_device.serial_number", read_only=True, allow_null=True, default=None
+    )
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = RMA
+        fields = [
+            "number",
+            "serial_number",
+            "model_sku",
+            "customer_email",
+            "channel",
+            "status",
+            "coverage",
+            "resolution",
+            "disposition",
+            "is_repeat",
+            "replacement_serial",
+            "reported_on",
+            "due_at",
+            "is_overdue",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class RMADetailSerializer(RMASerializer):
+    """A return as ``rmas/{number}/`` shows it, with its coverage reasoning and timeline."""
+
+    in_warranty = serializers.SerializerMethodField()
+    repeat_of = serializers.CharField(source="repeat_of.number", read_only=True, allow_null=True, default=None)
+    goodwill_eligible = serializers.SerializerMethodField(
+        help_text="Whether the policy would allow a goodwill replacement now (null: not known here)."
+    )
+    goodwill_reason = serializers.SerializerMethodField(help_text="Why, in words staff can repeat.")
+    events = RMAEventSerializer(many=True, read_only=True)
+
+    class Meta(RMASerializer.Meta):
+        fields = [
+            *RMASerializer.Meta.fields,
+            "fault_description",
+            "coverage_reason",
+            "in_warranty",
+            "goodwill_eligible",
+            "goodwill_reason",
+            "repeat_of",
+            "quote_amount",
+            "quote_status",
+            "inbound_tracking",
+            "outbound_tracking",
+            "promised_on",
+            "received_at",
+            "shipped_at",
+            "closed_at",
+            "events",
+        ]
+
+    def get_in_warranty(self, rma: RMA) -> bool:
+        return policy.warranty_decide(
+            reported_on=rma.reported_on, warranty_ends_on=rma.device.warranty_ends_on
+        ).in_warranty
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_goodwill_eligible(self, rma: RMA) -> bool | None:
+        decision = self.context.get("goodwill")
+        return None if decision is None else decision.allowed
+
+    @extend_schema_field(serializers.CharField())
+    def get_goodwill_reason(self, rma: RMA) -> str:
+        decision = self.context.get("goodwill")
+        return "" if decision is None else decision.reason
+
+
+class RMACreateSerializer(StrictInput):
+    serial_number = serializers.CharField(max_length=64)
+    customer_email = serializers.EmailField()
+    customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    fault_description = serializers.CharField()
+    channel = serializers.ChoiceField(choices=RMA.Channel.choices, required=False, default=RMA.Channel.PHONE)
+    idempotency_key = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Sending the same key again returns the return opened the first time.",
+    )
+
+
+# Lifecycle action inputs ---------------------------------------------------------------------------------
+
+
+class NoInputSerializer(StrictInput):
+    pass
+
+
+class AuthorizeSerializer(StrictInput):
+    instructions = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonSerializer(StrictInput):
+    reason = serializers.CharField()
+
+
+class OptionalReasonSerializer(StrictInput):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReceiveSerializer(StrictInput):
+    inbound_tracking = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class QuoteSerializer(StrictInput):
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+
+
+class ReplaceSerializer(StrictInput):
+    replacement_serial = serializers.CharField(max_length=64)
+
+
+class ShipSerializer(StrictInput):
+    tracking_number = serializers.CharField(max_length=100)
+
+
+class CloseSerializer(StrictInput):
+    resolution = serializers.ChoiceField(choices=RMA.Resolution.choices, required=False, allow_blank=True, default="")

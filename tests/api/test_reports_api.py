@@ -1,0 +1,143 @@
+"""The reports over the API: JSON by default, CSV with ?format=csv, filters checked, queries pinned."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from diagnostics.imports import failures_import
+from tests.factories import UserFactory
+from tests.report_fleet import build_report_fleet
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fleet(db):
+    build_report_fleet()
+
+
+def test_pareto_as_json_and_csv(api, engineer, fleet):
+    client = api(engineer)
+
+    as_json = client.get("/api/v1/reports/pareto/", {"date_to": "2025-06-30"})
+    as_csv = client.get("/api/v1/reports/pareto/", {"date_to": "2025-06-30", "format": "csv", "by": "component"})
+
+    assert as_json.status_code == 200
+    body = as_json.json()
+    assert body["report"] == "pareto"
+    assert body["filters"]["date_to"] == "2025-06-30"
+    assert [(row["key"], row["failures"]) for row in body["rows"]] == [("FP-0001", 3), ("(no pattern)", 1)]
+    assert as_csv.status_code == 200
+    assert as_csv["Content-Type"].startswith("text/csv")
+    assert as_csv["Content-Disposition"] == 'attachment; filename="pareto.csv"'
+    table = list(csv.DictReader(io.StringIO(as_csv.content.decode())))
+    assert [(row["key"], row["failures"], row["cumulative_share"]) for row in table] == [
+        ("battery", "3", "0.75"),
+        ("display", "1", "1.0"),
+    ]
+
+
+def test_life_points_as_csv(api, engineer, fleet):
+    answer = api(engineer).get(
+        "/api/v1/reports/life/", {"date_to": "2025-06-30", "model": "PHN-A", "format": "csv", "table": "points"}
+    )
+    table = list(csv.DictReader(io.StringIO(answer.content.decode())))
+    assert [(row["age_days"], row["unreliability"]) for row in table] == [
+        ("31.0", "0.1"),
+        ("59.0", "0.2"),
+        ("61.0", "0.3"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"date_from": "yesterday"}, "date_from"),
+        ({"date_from": "2025-05-01", "date_to": "2025-04-01"}, "date_to"),
+        ({"by": "colour"}, "by"),
+        ({"format": "xml"}, None),
+        ({"surprise": "1"}, "surprise"),
+    ],
+)
+def test_bad_filters_are_400(api, engineer, params, field):
+    answer = api(engineer).get("/api/v1/reports/failure-rates/", params)
+    assert answer.status_code in (400, 404)
+    if field:
+        assert answer.status_code == 400
+        body = answer.json()
+        assert field in body.get("errors", {}) or body.get("field") == field, body
+
+
+def test_reports_need_a_staff_role(api, engineer, technician, roles):
+    assert api().get("/api/v1/reports/trend/").status_code == 401
+    assert api(UserFactory(username="nobody")).get("/api/v1/reports/trend/").status_code == 403
+    assert api(technician).get("/api/v1/reports/trend/").status_code == 200
+
+
+# Per request: the token with its user, the user's two permission queries; then the report's own.
+REPORT_QUERIES = {
+    "pareto": 1,
+    "failure-rates": 2,
+    "trend": 1,
+    "life": 2,
+    "no-fault-found": 1,
+    "repeats": 1,
+    "goodwill": 2,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPORT_QUERIES))
+def test_report_queries_are_pinned_and_do_not_grow_with_the_fleet(api, engineer, name, make_device, battery):
+    counts = []
+    for _round in range(2):
+        build_more(make_device)
+        client = api(engineer)
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get(f"/api/v1/reports/{name}/")
+        assert answer.status_code == 200
+        counts.append(len(queries))
+    assert counts == [3 + REPORT_QUERIES[name]] * 2, [q["sql"] for q in queries.captured_queries]
+
+
+SERIES = itertools.count(1)
+
+
+def build_more(make_device):
+    """Five more units, each with a failure of its own date, component and pattern."""
+    start = dt.date(2025, 1, 6)
+    rows = []
+    for _ in range(5):
+        device = make_device(shipped_on=start, manufactured_on=start)
+        number = next(SERIES)
+        rows.append(
+            {
+                "external_id": f"Q{number}",
+                "serial_number": device.serial_number,
+                "reported_on": (start + dt.timedelta(days=7 * number)).isoformat(),
+                "component": f"part-{number}",
+                "pattern_code": f"FP-{number:04d}",
+                "outcome": "confirmed",
+            }
+        )
+    assert not failures_import(rows=rows, strict=True).errors
+
+
+def test_an_error_is_json_even_when_csv_was_asked_for(api, engineer):
+    answer = api(engineer).get("/api/v1/reports/pareto/", {"format": "csv", "date_from": "soon"})
+
+    assert answer.status_code == 400
+    assert answer["Content-Type"] == "application/json"
+    assert answer.json()["errors"]["date_from"]
+
+
+def test_blank_filters_mean_no_filter(api, engineer, fleet):
+    answer = api(engineer).get("/api/v1/reports/pareto/", {"date_from": "", "model": "", "date_to": "2025-06-30"})
+    assert answer.status_code == 200
+    assert answer.json()["total_failures"] == 4
