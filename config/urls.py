@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -18,3 +19,7 @@ urlpatterns = [
     path("staff/attachments/", include("diagnostics.downloads")),
     path("", include("rma.urls")),
 ]
+
+# A bare view for the load benchmark's comparison (benchmarks/load/), only when asked for.
+if settings.RMA_BENCHMARK_VIEWS:
+    urlpatterns.insert(0, path("", include("config.benchmark_views")))

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from diagnostics import roles
 from diagnostics import services as diagnostics_services
+from diagnostics.detection import scan
 from diagnostics.factories import ComponentFactory, FailurePatternFactory
 from diagnostics.imports import failures_import
 from diagnostics.models import Component, Diagnosis, FailurePattern, RootCauseCase
@@ -259,6 +260,7 @@ class DemoSummary:
     thanked: list[str] = field(default_factory=list)  # RMA numbers whose customers were thanked
     advisory: str = ""
     advisory_returns: list[str] = field(default_factory=list)  # open returns whose status page shows it
+    signals: list[str] = field(default_factory=list)  # the cells the detection scan raised
 
 
 def demo_exists() -> bool:
@@ -306,6 +308,7 @@ class _DemoBuilder:
         self.reference_data()
         self.fleet()
         self.history()
+        self.detection()
         self.returns()
         self.closed_loop()
         self.summary.rmas_by_status = dict(Counter(RMA.objects.values_list("status", flat=True)))
@@ -456,6 +459,16 @@ class _DemoBuilder:
             )
         result = failures_import(rows=rows, strict=True)
         self.summary.failures = result.created
+
+    # Detection ------------------------------------------------------------------------------------
+
+    def detection(self) -> None:
+        """Last night's detection scan over the history: the emerging lot is raised as a fault signal.
+
+        (Today's live returns come after it; the next nightly scan sees them.)
+        """
+        report = scan.detect_faults(as_of=self.today - dt.timedelta(days=1))
+        self.summary.signals = [signal.cell_label for signal in report.raised]
 
     # Live returns ---------------------------------------------------------------------------------
 

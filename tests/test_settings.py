@@ -91,3 +91,10 @@ def test_local_default_is_sqlite_with_eager_celery():
         "django.core.mail.backends.filebased.EmailBackend",
     ], out.stderr
     assert settings.CELERY_TIMEZONE
+
+
+def test_the_load_benchmark_view_is_not_mounted_unless_asked_for(client, db):
+    from django.conf import settings
+
+    assert not settings.RMA_BENCHMARK_VIEWS
+    assert client.get("/bench/bare/SN-1/").status_code == 404

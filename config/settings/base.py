@@ -209,6 +209,8 @@ RMA_STATUS_LINK_DAYS_AFTER_CLOSE = env.int("RMA_STATUS_LINK_DAYS_AFTER_CLOSE", d
 # Look-ups by RMA number and e-mail: at most "count/seconds" per client IP and per RMA number (fixed windows).
 RMA_LOOKUP_RATE_PER_IP = env("RMA_LOOKUP_RATE_PER_IP", default="20/900")
 RMA_LOOKUP_RATE_PER_NUMBER = env("RMA_LOOKUP_RATE_PER_NUMBER", default="5/900")
+# Mounts a bare view for load comparisons (benchmarks/load/); never in a real deployment.
+RMA_BENCHMARK_VIEWS = env.bool("RMA_BENCHMARK_VIEWS", default=False)
 # Staff sign-in attempts (admin), per client IP and per username (count/seconds).
 RMA_LOGIN_RATE_PER_IP = env("RMA_LOGIN_RATE_PER_IP", default="30/900")
 RMA_LOGIN_RATE_PER_USERNAME = env("RMA_LOGIN_RATE_PER_USERNAME", default="10/900")

@@ -15,16 +15,17 @@ instead, and with very few failures a constant hazard.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import interpolate, optimize, stats
 
 FloatArray = np.ndarray
 
 MIN_AGE = 0.5 / 7  # half a day: a failure reported on the day it shipped still has a positive age
 WEIBULL_MIN_EVENTS = 10  # fewer failures than this: a constant hazard
-GOF_P_VALUE = 0.001  # below this the Weibull is rejected for the piecewise hazard
-PIECEWISE_MIN_EVENTS = 40  # failures per age bin of the piecewise hazard (bins merge until they have it)
+GOF_P_VALUE = 0.01  # below this the Weibull is rejected for the piecewise hazard
+PIECEWISE_MIN_EVENTS = 20  # failures per age bin of the piecewise hazard (bins merge until they have it)
 PIECEWISE_STEP = 2.0  # weeks: the finest age bin
 
 
@@ -35,6 +36,7 @@ class Hazard:
     kind: str  # "weibull", "piecewise" or "constant"
     shape: float = 1.0  # Weibull β
     scale: float = 1.0  # Weibull η, weeks
+    shift: float = 0.0  # Weibull: weeks after shipping before failures start being reported
     edges: tuple[float, ...] = ()  # piecewise: bin edges in weeks, the last bin open-ended
     rates: tuple[float, ...] = ()  # piecewise: hazard per week in each bin
     events: float = 0.0  # failures the fit saw
@@ -43,16 +45,33 @@ class Hazard:
     def cumulative(self, ages: FloatArray | float) -> FloatArray:
         t = np.maximum(np.asarray(ages, dtype=np.float64), 0.0)
         if self.kind == "weibull":
-            return np.power(t / self.scale, self.shape)
+            return np.power(np.maximum(t - self.shift, 0.0) / self.scale, self.shape)
+        if self.kind == "constant" or len(self.edges) < 2:
+            return t * self.rates[0]
+        # the piecewise-constant estimate gives H at the bin edges; between them a monotone cubic
+        # (PCHIP) follows a hazard that rises or falls within a bin; past the last edge, the last rate
+        knots, _values, last_rate = self._knots
+        inside = np.minimum(t, knots[-1])
+        return self._interpolator(inside) + (t - inside) * last_rate
+
+    @cached_property
+    def _knots(self) -> tuple[FloatArray, FloatArray, float]:
         edges = np.asarray(self.edges, dtype=np.float64)
         rates = np.asarray(self.rates, dtype=np.float64)
-        at_edges = np.concatenate(([0.0], np.cumsum(np.diff(edges) * rates[:-1])))
-        index = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, len(edges) - 1)
-        return at_edges[index] + (t - edges[index]) * rates[index]
+        width = edges[-1] - edges[-2]
+        knots = np.append(edges, edges[-1] + width)
+        values = np.concatenate(([0.0], np.cumsum(np.append(np.diff(edges), width) * rates)))
+        return knots, values, float(rates[-1])
+
+    @cached_property
+    def _interpolator(self) -> interpolate.PchipInterpolator:
+        knots, values, _ = self._knots
+        return interpolate.PchipInterpolator(knots, values, extrapolate=False)
 
     def describe(self) -> str:
         if self.kind == "weibull":
-            return f"Weibull shape {self.shape:.2f}, scale {self.scale:.0f} weeks"
+            shift = f", from {self.shift:.0f} weeks" if self.shift else ""
+            return f"Weibull shape {self.shape:.2f}, scale {self.scale:.0f} weeks{shift}"
         if self.kind == "constant":
             return f"constant {self.rates[0] * 52 * 100:.2f} % a year"
         return f"piecewise, {len(self.rates)} age bins"
@@ -62,37 +81,82 @@ def _as_arrays(*arrays) -> list[FloatArray]:
     return [np.asarray(a, dtype=np.float64) for a in arrays]
 
 
+def _grouped(ages: FloatArray, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The same ages summed together (ages come in whole days, so there are few distinct ones)."""
+    unique, index = np.unique(np.round(ages * 7.0) / 7.0, return_inverse=True)
+    return unique, np.bincount(index.ravel(), weights=weights, minlength=len(unique))
+
+
+WEIBULL_SHIFTS = (0.0, 2.0, 4.0, 6.0, 8.0)  # weeks: delays before the first reports that the fit considers
+
+
 def weibull_fit(
-    exit_ages: FloatArray, exit_weights: FloatArray, event_ages: FloatArray, event_weights: FloatArray
+    exit_ages: FloatArray,
+    exit_weights: FloatArray,
+    event_ages: FloatArray,
+    event_weights: FloatArray,
+    *,
+    shifts: tuple[float, ...] = (0.0,),
 ) -> Hazard | None:
-    """The maximum-likelihood Weibull for right-censored grouped data; None when it cannot be fitted."""
+    """The maximum-likelihood Weibull for right-censored grouped data; None when it cannot be fitted.
+
+    With several ``shifts`` the Weibull may start late (units ship, go into service and fail before a
+    failure is reported): the shift with the highest likelihood is kept.
+    """
     exit_ages, exit_weights, event_ages, event_weights = _as_arrays(exit_ages, exit_weights, event_ages, event_weights)
     events = float(event_weights.sum())
     exposure = float((exit_ages * exit_weights).sum())
     if events <= 0 or exposure <= 0:
         return None
-    log_t = np.log(np.maximum(event_ages, MIN_AGE))
-    exits = np.maximum(exit_ages, 0.0)
-    sum_log_t = float((event_weights * log_t).sum())
-
-    def nll(theta: FloatArray) -> float:
-        log_shape, log_scale = theta
-        shape = np.exp(log_shape)
-        log_h = events * (log_shape - log_scale) + (shape - 1.0) * (sum_log_t - events * log_scale)
-        cumulative = float((exit_weights * np.exp(shape * (np.log(np.maximum(exits, 1e-12)) - log_scale))).sum())
-        return float(cumulative - log_h)
-
-    start = np.array([0.0, np.log(exposure / events)])
-    result = optimize.minimize(nll, start, method="L-BFGS-B", bounds=[(np.log(0.2), np.log(8.0)), (-5.0, 25.0)])
-    if not np.all(np.isfinite(result.x)):
+    exit_ages, exit_weights = _grouped(exit_ages, exit_weights)
+    event_ages, event_weights = _grouped(event_ages, event_weights)
+    best: tuple[float, Hazard] | None = None
+    for shift in shifts:
+        fitted = _weibull_profile(exit_ages, exit_weights, event_ages, event_weights, events, shift)
+        if fitted is not None and (best is None or fitted[0] > best[0]):
+            best = fitted
+    if best is None:
         return None
     return Hazard(
-        "weibull",
-        shape=float(np.exp(result.x[0])),
-        scale=float(np.exp(result.x[1])),
-        events=events,
-        exposure=exposure,
+        "weibull", shape=best[1].shape, scale=best[1].scale, shift=best[1].shift, events=events, exposure=exposure
     )
+
+
+def _weibull_profile(
+    exit_ages: FloatArray,
+    exit_weights: FloatArray,
+    event_ages: FloatArray,
+    event_weights: FloatArray,
+    events: float,
+    shift: float,
+) -> tuple[float, Hazard] | None:
+    """(log-likelihood, hazard) of the best Weibull starting ``shift`` weeks after shipping."""
+    sum_log_t = float((event_weights * np.log(np.maximum(event_ages - shift, MIN_AGE))).sum())
+    shifted = exit_ages - shift
+    positive = shifted > 0
+    log_exits, weights = np.log(shifted[positive]), exit_weights[positive]
+
+    # For a given shape β the likelihood is highest at η^β = Σ w t^β / D (D failures); what is left is
+    # the profile log-likelihood D log β − D log(Σ w t^β / D) + (β − 1) Σ log t − D, maximised over β.
+    def sum_powers(log_shape: float) -> float:
+        return float((weights * np.exp(np.exp(log_shape) * log_exits)).sum())
+
+    def negative_profile(log_shape: float) -> float:
+        total = sum_powers(log_shape)
+        if total <= 0 or not np.isfinite(total):
+            return np.inf
+        shape = np.exp(log_shape)
+        return -(events * log_shape - events * np.log(total / events) + (shape - 1.0) * sum_log_t - events)
+
+    result = optimize.minimize_scalar(negative_profile, bounds=(np.log(0.2), np.log(8.0)), method="bounded")
+    shape = float(np.exp(result.x))
+    total = sum_powers(float(result.x))
+    if not np.isfinite(result.fun) or total <= 0:
+        return None
+    scale = float((total / events) ** (1.0 / shape))
+    if not np.isfinite(scale) or scale <= 0:
+        return None
+    return -float(result.fun), Hazard("weibull", shape=shape, scale=scale, shift=shift)
 
 
 def _bin_exposure(edges: FloatArray, exit_ages: FloatArray, exit_weights: FloatArray) -> FloatArray:
@@ -152,20 +216,25 @@ def piecewise_fit(
 def goodness_of_fit(
     hazard: Hazard, exit_ages: FloatArray, exit_weights: FloatArray, event_ages: FloatArray, event_weights: FloatArray
 ) -> float:
-    """The p-value of a Pearson chi-square test of the hazard against failures by age bin (≥ 5 expected each)."""
+    """The p-value of a Poisson deviance test of the hazard against failures by age bin.
+
+    The bins are 4 weeks wide at the young ages where new lots are judged (up to 40 weeks), wider after
+    (at least 10 failures each); bins where the hazard expects under 2 failures are left out.
+    """
     exit_ages, exit_weights, event_ages, event_weights = _as_arrays(exit_ages, exit_weights, event_ages, event_weights)
     grouping = piecewise_fit(exit_ages, exit_weights, event_ages, event_weights, min_events=10.0, step=4.0)
-    edges = np.asarray(grouping.edges)
+    edges = np.union1d(np.arange(0.0, 40.0, 4.0), [e for e in grouping.edges if e >= 40.0])
     upper = np.append(edges[1:], np.inf)
     reached = np.clip(exit_ages[:, None], edges[None, :], upper[None, :])
     expected = ((hazard.cumulative(reached) - hazard.cumulative(edges)[None, :]) * exit_weights[:, None]).sum(axis=0)
     index = np.clip(np.searchsorted(edges, event_ages, side="right") - 1, 0, len(edges) - 1)
     observed = np.bincount(index, weights=event_weights, minlength=len(edges))
-    keep = expected >= 5.0
-    if keep.sum() < 4:
+    keep = expected >= 2.0
+    if keep.sum() < 5:
         return 1.0
-    chi2 = float((((observed - expected) ** 2) / np.maximum(expected, 1e-9))[keep].sum())
-    return float(stats.chi2.sf(chi2, df=int(keep.sum()) - 2))
+    o, e = observed[keep], expected[keep]
+    deviance = 2.0 * float((np.where(o > 0, o * np.log(np.maximum(o, 1e-12) / e), 0.0) - (o - e)).sum())
+    return float(stats.chi2.sf(deviance, df=int(keep.sum()) - 3))
 
 
 def baseline_fit(
@@ -175,7 +244,7 @@ def baseline_fit(
     exit_ages, exit_weights, event_ages, event_weights = _as_arrays(exit_ages, exit_weights, event_ages, event_weights)
     events = float(event_weights.sum())
     if events >= WEIBULL_MIN_EVENTS:
-        weibull = weibull_fit(exit_ages, exit_weights, event_ages, event_weights)
+        weibull = weibull_fit(exit_ages, exit_weights, event_ages, event_weights, shifts=WEIBULL_SHIFTS)
         if weibull is not None and goodness_of_fit(weibull, exit_ages, exit_weights, event_ages, event_weights) >= (
             GOF_P_VALUE
         ):

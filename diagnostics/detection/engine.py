@@ -21,6 +21,7 @@ FloatArray = np.ndarray
 
 NO_WARRANTY_END = 10**6  # days: a unit with no warranty end stays at risk
 MAX_WEEKS = 520  # the model cells' weekly series look back at most ten years
+LIFE_CAP_DAYS = 3 * 365  # a unit with no warranty end is watched for this long when setting thresholds
 
 
 @dataclass(frozen=True)
@@ -139,18 +140,17 @@ def _weeks(days: IntArray | int) -> FloatArray:
     return np.asarray(days, dtype=np.float64) / 7.0
 
 
-def _excluded(fleet: Fleet, model: int, comp: str, flagged: set[CellKey], lots: IntArray, fws: IntArray) -> NDArray:
-    """Rows (of cohorts or failures, by their lot and firmware) that belong to a flagged cell of the component."""
+def _flagged_rows(
+    fleet: Fleet, model: int, comp: str, flagged: set[CellKey], lots: IntArray, fws: IntArray
+) -> tuple[NDArray, NDArray]:
+    """Which rows (of cohorts or failures) lie in a flagged lot cell, and which in a flagged firmware cell."""
     name = fleet.models[model]
     mine = [k for k in flagged if k[1] == name and k[4] == comp]
-    flagged_lots = {fleet.lots.index(k[2]) for k in mine if k[0] == "lot" and k[2] in fleet.lots}
-    flagged_fws = {fleet.firmwares.index(k[3]) for k in mine if k[0] == "firmware" and k[3] in fleet.firmwares}
-    out = np.zeros(len(lots), dtype=bool)
-    if flagged_lots:
-        out |= np.isin(lots, list(flagged_lots))
-    if flagged_fws:
-        out |= np.isin(fws, list(flagged_fws))
-    return out
+    flagged_lots = [fleet.lots.index(k[2]) for k in mine if k[0] == "lot" and k[2] in fleet.lots]
+    flagged_fws = [fleet.firmwares.index(k[3]) for k in mine if k[0] == "firmware" and k[3] in fleet.firmwares]
+    in_lot = np.isin(lots, flagged_lots) if flagged_lots else np.zeros(len(lots), dtype=bool)
+    in_fw = np.isin(fws, flagged_fws) if flagged_fws else np.zeros(len(fws), dtype=bool)
+    return in_lot, in_fw
 
 
 def detect(
@@ -205,10 +205,11 @@ def detect(
         c_ship, c_warranty = fleet.c_ship[in_model], fleet.c_warranty[in_model]
         c_count = fleet.c_count[in_model].astype(np.float64)
         exit_now = _weeks(np.minimum(today - c_ship, c_warranty))
-        units = int(c_count.sum())
-        lot_units = np.bincount(c_lot[c_lot >= 0], weights=c_count[c_lot >= 0], minlength=len(fleet.lots))
-        fw_units = np.bincount(c_fw[c_fw >= 0], weights=c_count[c_fw >= 0], minlength=len(fleet.firmwares))
         # weekly grid for the model cells, ending today
+        day_keys, day_index = np.unique(np.stack([c_ship, c_warranty]), axis=1, return_inverse=True)
+        by_day_ship = day_keys[0]
+        by_day_exit = _weeks(np.minimum(today - day_keys[0], day_keys[1]))
+        day_index = day_index.ravel()
         n_weeks = int(min(MAX_WEEKS, max(1, -(-(today - int(c_ship.min())) // 7))))
         bounds = today - 7 * np.arange(n_weeks, -1, -1)
         for c in comps:
@@ -218,32 +219,59 @@ def detect(
             fl_lot, fl_fw, fl_count = f_lot[mine], f_fw[mine], f_count[mine]
             fl_ship, fl_warranty, fl_report = f_ship[mine], f_warranty[mine], f_report[mine]
 
+            # Flagged cells: their units leave the baseline, and the cells that overlap them (a lot's
+            # firmware, its model) leave them out too, so one fault is not counted again where it is known.
+            c_flag_lot, c_flag_fw = _flagged_rows(fleet, m, comp, flagged, c_lot, c_fw)
+            f_flag_lot, f_flag_fw = _flagged_rows(fleet, m, comp, flagged, fl_lot, fl_fw)
+            model_flagged = ("model", name, None, None, comp) in flagged
+
             # the baseline, from what was known up to the reporting-lag window, without flagged cells
-            keep_c = (c_ship <= fit_end) & ~_excluded(fleet, m, comp, flagged, c_lot, c_fw)
-            keep_f = (fl_report <= fit_end) & ~_excluded(fleet, m, comp, flagged, fl_lot, fl_fw)
+            keep_c = (c_ship <= fit_end) & ~c_flag_lot & ~c_flag_fw
+            keep_f = (fl_report <= fit_end) & ~f_flag_lot & ~f_flag_fw
             censor_c = _weeks(np.minimum(fit_end - c_ship[keep_c], c_warranty[keep_c]))
             censor_f = _weeks(np.minimum(fit_end - fl_ship[keep_f], fl_warranty[keep_f]))
             exit_ages = np.concatenate([censor_c, t_fail[keep_f], censor_f])
             exit_weights = np.concatenate([c_count[keep_c], fl_count[keep_f], -fl_count[keep_f]])
             hazard = baseline_fit(exit_ages, exit_weights, t_fail[keep_f], fl_count[keep_f])
             result.baselines[(name, comp)] = hazard
+            described = hazard.describe()
 
             # expected failures to date: every unit from shipping until now or its warranty's end,
             # less what failed units would have added after they failed
             exit_f = _weeks(np.minimum(today - fl_ship, fl_warranty))
             expected_rows = c_count * hazard.cumulative(exit_now)
+            # what each unit is expected to contribute over its whole watch (until its warranty ends)
+            life_rows = c_count * hazard.cumulative(_weeks(np.minimum(c_warranty, LIFE_CAP_DAYS)))
             lost = fl_count * (hazard.cumulative(exit_f) - hazard.cumulative(t_fail))
-            for kind, c_key, f_key, names, units_of, limit in (
-                ("lot", c_lot, fl_lot, fleet.lots, lot_units, limits.lot),
-                ("firmware", c_fw, fl_fw, fleet.firmwares, fw_units, limits.firmware),
+            for kind, c_key, f_key, names, alpha, c_other, f_other, c_own, f_own in (
+                ("lot", c_lot, fl_lot, fleet.lots, limits.alpha_lot, c_flag_fw, f_flag_fw, c_flag_lot, f_flag_lot),
+                (
+                    "firmware",
+                    c_fw,
+                    fl_fw,
+                    fleet.firmwares,
+                    limits.alpha_firmware,
+                    c_flag_lot,
+                    f_flag_lot,
+                    c_flag_fw,
+                    f_flag_fw,
+                ),
             ):
-                has = c_key >= 0
+                # a flagged cell keeps all its units; another leaves out those of flagged cells of the other kind
+                has = (c_key >= 0) & (~c_other | c_own)
+                units_of = np.bincount(c_key[has], weights=c_count[has], minlength=len(names))
                 expected = np.bincount(c_key[has], weights=expected_rows[has], minlength=len(names))
-                f_has = f_key >= 0
+                f_has = (f_key >= 0) & (~f_other | f_own)
                 expected -= np.bincount(f_key[f_has], weights=lost[f_has], minlength=len(names))
                 observed = np.bincount(f_key[f_has], weights=fl_count[f_has], minlength=len(names))
                 present = np.flatnonzero(np.bincount(c_key[has], minlength=len(names)) > 0)
                 stat = statistics.mixture_log_lr(observed[present], np.maximum(expected[present], 0.0))
+                life = np.bincount(c_key[has], weights=life_rows[has], minlength=len(names))
+                limit = (
+                    statistics.cohort_thresholds(alpha, life[present])
+                    if settings.min_observed >= statistics.COHORT_MIN_OBSERVED
+                    else np.full(len(present), -np.log(alpha))  # the table assumes the minimum count: Ville
+                )
                 for i, index in enumerate(present):
                     result.cells.append(
                         Cell(
@@ -256,20 +284,25 @@ def detect(
                             expected=float(max(expected[index], 0.0)),
                             units_in_service=int(units_of[index]),
                             statistic=float(stat[i]) if observed[index] >= settings.min_observed else 0.0,
-                            threshold=limit,
-                            baseline=hazard.describe(),
+                            threshold=float(limit[i]),
+                            baseline=described,
                         )
                     )
 
-            # the model cell's weekly series
-            ages = np.clip(_weeks(bounds[None, :] - c_ship[:, None]), 0.0, exit_now[:, None])
-            weekly = (np.diff(hazard.cumulative(ages), axis=1) * c_count[:, None]).sum(axis=0)
+            # the model cell's weekly series (units shipped on the same day with the same warranty together),
+            # without the units of flagged lot and firmware cells unless the model cell is flagged itself
+            c_use = np.ones(len(c_count), dtype=bool) if model_flagged else ~c_flag_lot & ~c_flag_fw
+            f_use = np.ones(len(fl_count), dtype=bool) if model_flagged else ~f_flag_lot & ~f_flag_fw
+            day_count = np.bincount(day_index[c_use], weights=c_count[c_use], minlength=len(by_day_ship))
+            ages = np.clip(_weeks(bounds[None, :] - by_day_ship[:, None]), 0.0, by_day_exit[:, None])
+            weekly = np.diff(hazard.cumulative(ages), axis=1).T @ day_count
             f_ages = np.clip(_weeks(bounds[None, :] - fl_ship[:, None]), t_fail[:, None], exit_f[:, None])
-            weekly -= (np.diff(hazard.cumulative(f_ages), axis=1) * fl_count[:, None]).sum(axis=0)
+            weekly -= np.diff(hazard.cumulative(f_ages), axis=1).T @ (fl_count * f_use)
+            model_units = int(c_count[c_use].sum())
             week_of = n_weeks - 1 - (today - fl_report) // 7
-            inside = week_of >= 0
+            inside = (week_of >= 0) & f_use
             observed_weekly = np.bincount(week_of[inside], weights=fl_count[inside], minlength=n_weeks)
-            model_rows.append((m, c, observed_weekly, np.maximum(weekly, 0.0), units))
+            model_rows.append((m, c, observed_weekly, np.maximum(weekly, 0.0), model_units))
 
     # model cells: Shiryaev–Roberts over their weekly series (padded at the start to a common length)
     if model_rows:

@@ -85,7 +85,7 @@ def change_window(observed: FloatArray, expected: FloatArray) -> tuple[FloatArra
 class Thresholds:
     """Alarm thresholds on the log scale, and the false-alarm budget behind them."""
 
-    lot: float  # lot cells: log(1/α) for the mixture ratio since the cell's start
+    lot: float  # lot cells: Ville's log(1/α), the most any lot cell's threshold can be (``cohort_thresholds``)
     firmware: float  # firmware cells: the same with their own α
     model: float  # model × component cells: log A for the Shiryaev–Roberts statistic
     alpha_lot: float
@@ -94,7 +94,7 @@ class Thresholds:
 
 
 # How the yearly budget is shared between the kinds of cells.
-BUDGET_SHARES = {"lot": 0.6, "firmware": 0.15, "model": 0.25}
+BUDGET_SHARES = {"lot": 0.7, "firmware": 0.1, "model": 0.2}
 
 
 def thresholds(
@@ -124,3 +124,87 @@ def thresholds(
         alpha_firmware=alpha_firmware,
         model_arl_weeks=arl,
     )
+
+
+# Cohort thresholds calibrated by simulation --------------------------------------------------------------------
+#
+# Ville's bound is loose for a Poisson count: the mixture ratio jumps past the threshold, and a cell whose
+# units will only ever be expected to fail a few times rarely gets near it. ``cohort_crossing_maxima``
+# simulates the baseline (a Poisson process in "expected-failures time") up to a cell's lifetime
+# expected count and records the highest statistic each path reached; the table below holds the
+# thresholds that such paths exceed with probability α. ``cohort_threshold`` interpolates it, never
+# above Ville's ``log(1/α)``. Regenerate with ``cohort_threshold_table()`` if RATIOS or the minimum count
+# change.
+
+COHORT_MIN_OBSERVED = 3
+
+
+def cohort_crossing_maxima(
+    expected_life: float, *, paths: int, rng: np.random.Generator, min_observed: int = COHORT_MIN_OBSERVED
+) -> FloatArray:
+    """The highest mixture statistic each simulated baseline path reaches before ``expected_life``."""
+    columns = int(expected_life + 8 * np.sqrt(expected_life) + 10)
+    times = np.cumsum(rng.exponential(1.0, size=(paths, columns)), axis=1)
+    highest = np.full(paths, -np.inf)
+    for count in range(min_observed, columns + 1):
+        at = times[:, count - 1]
+        alive = at <= expected_life
+        if not alive.any():
+            break
+        # the statistic is highest just as a failure arrives, so checking at arrivals suffices
+        highest[alive] = np.maximum(highest[alive], mixture_log_lr(np.full(alive.sum(), count), at[alive]))
+    return highest
+
+
+COHORT_EXPECTED = (0.3, 0.6, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 35.0, 60.0, 100.0)
+COHORT_ALPHAS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)
+
+
+def cohort_threshold_table(*, paths: int = 200_000, seed: int = 0, chunk: int = 100_000) -> list[list[float]]:
+    """Thresholds [expected][alpha] exceeded with probability alpha by paths of the baseline."""
+    rng = np.random.default_rng(seed)
+    table = []
+    for expected in COHORT_EXPECTED:
+        highest = np.concatenate(
+            [
+                cohort_crossing_maxima(expected, paths=min(chunk, paths - done), rng=rng)
+                for done in range(0, paths, chunk)
+            ]
+        )
+        table.append([max(float(np.quantile(highest, 1.0 - alpha, method="higher")), 0.0) for alpha in COHORT_ALPHAS])
+    return table
+
+
+# cohort_threshold_table(paths=200_000, seed=0): rows COHORT_EXPECTED, columns COHORT_ALPHAS; 0 where fewer than
+# a share α of the paths ever see the minimum count. ``cohort_thresholds`` makes it rise with the expected count.
+COHORT_THRESHOLDS = (
+    (5.474, 4.767, 3.865, 3.291, 0.000, 0.000, 0.000),
+    (6.080, 5.402, 4.401, 3.728, 2.655, 0.000, 0.000),
+    (6.928, 5.997, 5.082, 4.092, 3.074, 2.018, 0.000),
+    (7.597, 6.471, 5.437, 4.378, 3.312, 2.276, 0.993),
+    (7.895, 6.776, 5.618, 4.597, 3.483, 2.455, 1.189),
+    (7.638, 6.719, 5.643, 4.698, 3.627, 2.586, 1.323),
+    (7.989, 7.016, 5.917, 4.839, 3.783, 2.761, 1.464),
+    (7.997, 7.286, 6.043, 4.970, 3.841, 2.821, 1.548),
+    (8.461, 7.200, 6.131, 5.102, 3.978, 2.914, 1.634),
+    (8.445, 7.525, 6.392, 5.268, 4.075, 3.000, 1.706),
+    (8.501, 7.559, 6.476, 5.340, 4.144, 3.100, 1.774),
+    (8.715, 7.694, 6.533, 5.407, 4.240, 3.145, 1.801),
+)  # fmt: skip
+
+
+def cohort_thresholds(alpha: float, expected_life: FloatArray | float) -> FloatArray:
+    """The thresholds that cohort cells (lots, firmware versions) with ``expected_life`` failures expected
+    over their watch exceed with probability ``alpha`` under their baseline; never above Ville's ``log(1/α)``."""
+    ville = float(-np.log(alpha))
+    clipped = float(np.clip(alpha, COHORT_ALPHAS[0], COHORT_ALPHAS[-1]))
+    table = np.maximum.accumulate(np.asarray(COHORT_THRESHOLDS), axis=0)  # longer watches cross more often
+    by_alpha = np.array([np.interp(np.log(clipped), np.log(COHORT_ALPHAS), row) for row in table])
+    by_alpha += np.log(clipped / alpha)  # outside the table's alphas: shifted as Ville's bound shifts
+    grid = np.log(COHORT_EXPECTED)
+    log_e = np.log(np.maximum(np.asarray(expected_life, dtype=np.float64), COHORT_EXPECTED[0]))
+    value = np.interp(log_e, grid, by_alpha)
+    # past the table, towards Ville's bound (which large cells approach), reached at ten times its end
+    share = np.clip((log_e - grid[-1]) / np.log(10.0), 0.0, 1.0)
+    value = value + share * (ville - by_alpha[-1])
+    return np.minimum(value, ville)

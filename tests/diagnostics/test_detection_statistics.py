@@ -98,10 +98,12 @@ def test_thresholds_share_the_budget():
     limits = statistics.thresholds(
         budget_per_year=4.0, lot_cells_per_year=1000, firmware_cells_per_year=40, model_cells=20
     )
-    assert limits.alpha_lot == pytest.approx(0.6 * 4 / 1000)
-    assert limits.lot == pytest.approx(-math.log(0.0024))
-    assert limits.alpha_firmware == pytest.approx(0.15 * 4 / 40)
-    assert limits.model_arl_weeks == pytest.approx(20 * 365.25 / 7 / (0.25 * 4))
+    shares = statistics.BUDGET_SHARES
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert limits.alpha_lot == pytest.approx(shares["lot"] * 4 / 1000)
+    assert limits.lot == pytest.approx(-math.log(shares["lot"] * 4 / 1000))
+    assert limits.alpha_firmware == pytest.approx(shares["firmware"] * 4 / 40)
+    assert limits.model_arl_weeks == pytest.approx(20 * 365.25 / 7 / (shares["model"] * 4))
     # a tighter budget raises every threshold
     tighter = statistics.thresholds(
         budget_per_year=1.0, lot_cells_per_year=1000, firmware_cells_per_year=40, model_cells=20
@@ -121,6 +123,21 @@ def test_the_false_alarm_bound_holds_for_a_cohort_cell():
     assert ever.mean() <= alpha
 
 
+def test_cohort_thresholds_are_calibrated_by_simulation():
+    # a cell expecting 5 failures over its life, alpha 1 %: baseline paths cross its threshold about 1 % of the time
+    alpha, expected = 0.01, 5.0
+    threshold = statistics.cohort_thresholds(alpha, expected)
+    highest = statistics.cohort_crossing_maxima(expected, paths=40_000, rng=np.random.default_rng(99))
+    assert 0.006 <= (highest >= threshold).mean() <= 0.015
+    # never above Ville's bound, and higher for cells expecting more failures (longer or bigger watches)
+    values = statistics.cohort_thresholds(alpha, np.array([0.5, 5.0, 50.0, 500.0, 5000.0]))
+    assert np.all(np.diff(values) >= 0)
+    assert values.max() <= -math.log(alpha) + 1e-9
+    assert values[-1] == pytest.approx(-math.log(alpha))
+    # a tighter alpha, a higher threshold
+    assert statistics.cohort_thresholds(0.001, expected) > threshold
+
+
 # Baseline hazards --------------------------------------------------------------------------------------------
 
 
@@ -138,7 +155,10 @@ def test_piecewise_fit_by_hand():
     assert hazard.edges == (0.0, 2.0)
     # unit-weeks in [0, 2): 2 units × 1 + 8 units × 2 = 18; in [2, ∞): 2 × 1 + 6 × 2 = 14
     assert hazard.rates == pytest.approx((2.5 / 18, 2.5 / 14))
-    assert hazard.cumulative(3.0) == pytest.approx(2 * 2.5 / 18 + 2.5 / 14)
+    # H at the bin edges is exact; between them it is a monotone interpolation; past them, the last rate
+    at_2, at_4 = 2 * 2.5 / 18, 2 * 2.5 / 18 + 2 * 2.5 / 14
+    assert hazard.cumulative(np.array([0.0, 2.0, 4.0, 10.0])) == pytest.approx([0.0, at_2, at_4, at_4 + 6 * 2.5 / 14])
+    assert at_2 < hazard.cumulative(3.0) < at_4
 
 
 def _weibull_sample(rng, shape, scale, n, censor_at):
@@ -250,7 +270,8 @@ def test_a_faulty_lot_alarms_and_a_normal_one_does_not():
             if count:
                 failures.append((i, 0, 0, ship, 365, ship + 7 * week + 3, count))
     data = fleet(cohorts, failures, lots=lots)
-    result = detect(data, as_of=date.fromordinal(DAY0 + 7 * 34))
+    # thirty lot cells in eight months: a budget of one false alarm a year allows each a chance of ~2 %
+    result = detect(data, as_of=date.fromordinal(DAY0 + 7 * 34), settings=Settings(budget_per_year=1.0))
     alarms = {(c.kind, c.lot) for c in result.alarms}
     assert alarms == {("lot", "L20")}
     faulty = cell(result, "lot", "L20")

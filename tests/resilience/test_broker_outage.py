@@ -1,5 +1,6 @@
 """A broker outage loses no notification and duplicates none (SPEC §8, §10)."""
 
+import contextlib
 import datetime as dt
 import os
 import time
@@ -139,3 +140,77 @@ def test_a_real_worker_delivers_what_piled_up_during_an_outage_once(
         redis.Redis.from_url(broker_url).delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     # then: each e-mail went out exactly once
     assert sorted(m.to[0] for m in mail.outbox) == ["owner@example.com"] * 3 + ["second@example.com"]
+
+
+@redis_broker
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_status_changes_over_http_while_the_broker_is_away_get_no_error_and_each_email_goes_once(
+    broker, make_device, technician, client, tmp_path
+):
+    """The broker (behind a proxy only this test uses) goes away in the middle of a run of status changes."""
+    from django.urls import reverse
+
+    from tests.resilience.harness import Mailbox, TcpProxy, Worker
+
+    redis_url = os.environ["CELERY_BROKER_URL"]
+    parsed = redis.connection.parse_url(redis_url)
+    proxy = TcpProxy(parsed.get("host", "127.0.0.1"), int(parsed.get("port", 6379))).start()
+    via_proxy = proxy.url(parsed.get("db", 0))
+    queue = f"rma-outage-{uuid.uuid4().hex[:8]}"
+    mailbox = Mailbox(tmp_path / "mail")
+    broker(via_proxy, queue=queue)
+    rmas = [
+        rma_create(
+            serial_number=make_device(serial_number=f"SN-OUTAGE-{n}").serial_number,
+            customer_email=f"owner{n}@example.com",
+            fault_description="Will not charge.",
+            actor=None,
+            source=Source.PAGE,
+        )
+        for n in range(8)
+    ]
+    worker = Worker(
+        broker_url=via_proxy,
+        queue=queue,
+        mailbox=mailbox,
+        concurrency=1,
+        send_delay=0.01,
+        extra_env={"RMA_OUTBOX_SWEEP_GRACE_SECONDS": "0"},
+    )
+    try:
+        assert worker.ready(), worker.log()[-3000:]
+        assert wait_for(lambda: OutboxMessage.objects.filter(status=S.SENT).count() == 8)  # the acknowledgements
+        client.force_login(technician)
+
+        def act(rma, action, **data):
+            return client.post(reverse("admin:rma_rma_act", args=[rma.pk, action]), data).status_code
+
+        # when: the first returns are authorized with the broker up, then it goes away for the rest
+        statuses = [act(rma, "authorize", instructions="") for rma in rmas[:3]]
+        proxy.cut()
+        started = time.monotonic()
+        statuses += [act(rma, "authorize", instructions="") for rma in rmas[3:]]
+        statuses += [act(rma, "receive", inbound_tracking="") for rma in rmas]
+        slowest_while_down = time.monotonic() - started
+        # then: every change went through, none with a server error, and none waited on the broker for long
+        assert statuses == [302] * 16
+        assert slowest_while_down < 10
+        assert notifications._broker_down_until > 0
+        assert RMA.objects.filter(status=RMA.Status.RECEIVED).count() == 8
+        # when: the broker is back, the worker reconnects and beat's sweep runs
+        proxy.restore()
+
+        def swept() -> bool:
+            with contextlib.suppress(Exception):
+                outbox_sweep.delay()
+            return wait_for(lambda: OutboxMessage.objects.filter(status=S.SENT).count() == 24, timeout=3)
+
+        assert wait_for(swept, timeout=90), worker.log()[-3000:]
+    finally:
+        worker.stop()
+        proxy.stop()
+        redis.Redis.from_url(redis_url).delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    # then: 8 acknowledgements + 16 status e-mails, each sent exactly once
+    counts = mailbox.message_ids()
+    assert len(counts) == 24 and max(counts.values()) == 1

@@ -43,6 +43,9 @@ class Command(BaseCommand):
                 + (", ".join(summary.thanked) or "none")
                 + "."
             )
+            self.stdout.write(
+                "Fault signals raised by the detection scan: " + ("; ".join(summary.signals) or "none") + "."
+            )
             if summary.advisory:
                 shown = ", ".join(summary.advisory_returns) or "no open return yet"
                 self.stdout.write(f"Advisory published: “{summary.advisory}” (on the status page of {shown}).")
