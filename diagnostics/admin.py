@@ -1037,19 +1037,15 @@ class FaultSignalAdmin(ObjectActionsAdmin):
 
     list_display = [
         "cell_name",
-        "status",
-        "observed",
-        "expected_display",
-        "rate_ratio_display",
-        "units_in_service",
+        "status_display",
+        "failures_display",
+        "units_display",
         "statistic_display",
         "first_detected_on",
-        "evidence_as_of",
-        "pattern",
     ]
     list_display_links = ["cell_name"]
     list_select_related = ["product_model", "component", "pattern"]
-    list_filter = ["status", "cell", "component", "product_model"]
+    list_filter = ["status", "cell"]
     search_fields = ["=lot", "=firmware_version", "product_model__sku", "component__code"]
     date_hierarchy = "first_detected_on"
     fields = tuple(SIGNAL_FIELDS)
@@ -1098,15 +1094,21 @@ class FaultSignalAdmin(ObjectActionsAdmin):
 
     @admin.display(description="cell", ordering="product_model__sku")
     def cell_name(self, signal: FaultSignal) -> str:
-        return signal.cell_label
+        return format_html('<span style="white-space: nowrap">{}</span>', signal.cell_label)
 
-    @admin.display(description="expected", ordering="expected")
-    def expected_display(self, signal: FaultSignal) -> str:
-        return f"{signal.expected:.1f}"
+    @admin.display(description="status", ordering="status")
+    def status_display(self, signal: FaultSignal) -> str:
+        if signal.pattern is not None:
+            return f"Linked to {signal.pattern.code}"
+        return signal.get_status_display()
 
-    @admin.display(description="rate ratio", ordering="rate_ratio")
-    def rate_ratio_display(self, signal: FaultSignal) -> str:
-        return f"×{signal.rate_ratio:.1f}"
+    @admin.display(description="units", ordering="units_in_service")
+    def units_display(self, signal: FaultSignal) -> str:
+        return f"{signal.units_in_service:,}"
+
+    @admin.display(description="failures vs expected", ordering="rate_ratio")
+    def failures_display(self, signal: FaultSignal) -> str:
+        return f"{signal.observed} vs {signal.expected:.1f} (×{signal.rate_ratio:.1f})"
 
     @admin.display(description="statistic", ordering="statistic")
     def statistic_display(self, signal: FaultSignal) -> str:

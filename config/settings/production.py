@@ -26,7 +26,7 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env
 
 # Celery: a real broker (Redis or RabbitMQ). Without one, tasks would run inside web requests.
 CELERY_TASK_ALWAYS_EAGER = False
-if CELERY_BROKER_URL == "memory://":
+if CELERY_BROKER_URL.startswith("memory://"):
     raise ImproperlyConfigured("Production needs a broker: set CELERY_BROKER_URL=redis://... (or amqp://...).")
 
 # Static files: collected into STATIC_ROOT by ``collectstatic`` and served by gunicorn through whitenoise,

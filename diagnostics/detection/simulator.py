@@ -60,7 +60,7 @@ class Fault:
     lot_week: int | None = None  # lot faults: the week the lot was built
     lot_size: int | None = None  # lot faults: forces the lot's size
     fraction: float = 0.0  # lot_subpopulation: share of the lot that is defective
-    defect_scale_weeks: float = 20.0  # lot_subpopulation: Weibull scale of the defect's lifetime
+    defect_scale_weeks: float = 13.0  # lot_subpopulation: the defect's Weibull scale (infant mortality: a quarter)
     defect_shape: float = 1.0
     firmware: str | None = None  # firmware_step: the faulty version
     from_week: int | None = None  # firmware_step: its release week; supplier_change: first affected build week

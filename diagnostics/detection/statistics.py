@@ -137,6 +137,7 @@ def thresholds(
 # change.
 
 COHORT_MIN_OBSERVED = 3
+COHORT_FLOOR = 1.0
 
 
 def cohort_crossing_maxima(
@@ -207,4 +208,6 @@ def cohort_thresholds(alpha: float, expected_life: FloatArray | float) -> FloatA
     # past the table, towards Ville's bound (which large cells approach), reached at ten times its end
     share = np.clip((log_e - grid[-1]) / np.log(10.0), 0.0, 1.0)
     value = value + share * (ville - by_alpha[-1])
-    return np.minimum(value, ville)
+    # where almost nothing is expected any few failures would do (the table says 0); the statistic of
+    # the minimum count is far above 1 there, and a cell with fewer failures, whose statistic is 0, stays quiet
+    return np.clip(value, COHORT_FLOOR, ville)

@@ -298,3 +298,13 @@ def test_no_failures_means_no_cells_but_no_error():
     data = fleet([(0, 0, DAY0, 365, 100)], [])
     result = detect(data, as_of=date.fromordinal(DAY0) + timedelta(days=30))
     assert result.alarms == []
+
+
+def test_a_tiny_young_cell_without_failures_never_alarms():
+    # a generous budget and a lot of five units expecting almost nothing: the threshold stays above a quiet cell's 0
+    assert statistics.cohort_thresholds(0.1, 0.01) >= statistics.COHORT_FLOOR > 0
+    cohorts = [(0, 0, DAY0, 365, 2000), (1, 0, DAY0 + 60, 365, 5)]
+    failures = [(0, 0, 0, DAY0, 365, DAY0 + 20 + i, 1) for i in range(30)]
+    result = detect(fleet(cohorts, failures), as_of=date.fromordinal(DAY0 + 63), settings=Settings(budget_per_year=50))
+    tiny = cell(result, "lot", "B")
+    assert tiny.observed == 0 and not tiny.alarm
