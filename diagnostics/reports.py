@@ -19,10 +19,10 @@ from typing import Any
 from django.db.models import (
     Count,
     DateField,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
+    Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -38,6 +38,25 @@ from rma.models import RMA, Compensation, Device, GoodwillGrant, ProductModel
 
 FAILURE_OUTCOMES = (Diagnosis.Outcome.CONFIRMED, Diagnosis.Outcome.CAUSE_UNKNOWN)
 NO_PATTERN = "(no pattern)"
+
+
+class DaysBetween(Func):
+    """Whole days from the second date to the first, as an integer (no interval to convert)."""
+
+    output_field = IntegerField()
+    arity = 2
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
 
 
 @dataclass(frozen=True)
@@ -275,12 +294,11 @@ def life(filters: ReportFilters, *, by: str = "model") -> Report:
             rma__reported_on__lte=as_of,
         )
         .filter(~Exists(earlier))
-        .annotate(
-            age=ExpressionWrapper(F("rma__reported_on") - F("rma__device__shipped_on"), output_field=DurationField())
-        )
+        .annotate(age=DaysBetween("rma__reported_on", "rma__device__shipped_on"))
         .values(key, "rma__device__product_model_id", "rma__device__shipped_on", "age")
         .annotate(units=Count("rma__device_id", distinct=True))
         .order_by()
+        .values_list(key, "rma__device__product_model_id", "rma__device__shipped_on", "age", "units")
     )
     # Units per model and ship date; failures per group, model, ship date and age (all aggregated in SQL).
     skus = model_skus()
@@ -291,14 +309,14 @@ def life(filters: ReportFilters, *, by: str = "model") -> Report:
             shipped.setdefault(skus[row["product_model_id"]], {})[day] = row["units"]
     failed: dict[str, dict[float, int]] = {}
     failed_by_ship: dict[str, dict[tuple[str, dt.date], int]] = {}
-    for row in first_failures:
-        group = skus[row[key]] if by == "model" else row[key]
-        age = _days(row["age"])
-        failed.setdefault(group, {})
-        failed[group][age] = failed[group].get(age, 0) + row["units"]
-        ship_key = (skus[row["rma__device__product_model_id"]], row["rma__device__shipped_on"])
-        failed_by_ship.setdefault(group, {})
-        failed_by_ship[group][ship_key] = failed_by_ship[group].get(ship_key, 0) + row["units"]
+    for group_key, model_id, shipped_day, days, count in first_failures:
+        group = skus[group_key] if by == "model" else group_key
+        age = float(days)
+        by_age = failed.setdefault(group, {})
+        by_age[age] = by_age.get(age, 0) + count
+        by_ship = failed_by_ship.setdefault(group, {})
+        ship_key = (skus[model_id], shipped_day)
+        by_ship[ship_key] = by_ship.get(ship_key, 0) + count
 
     groups = sorted(shipped) if by == "model" else sorted(failed)
     rows, points = [], []
@@ -344,12 +362,6 @@ def life(filters: ReportFilters, *, by: str = "model") -> Report:
                 }
             )
     return Report("life", filters, rows, {"by": by, "as_of": as_of.isoformat(), "points": points})
-
-
-def _days(value: dt.timedelta | int | float) -> float:
-    if isinstance(value, dt.timedelta):
-        return float(value.days)
-    return float(value)
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
