@@ -11,6 +11,7 @@ from diagnostics.api.views import (
     ComponentViewSet,
     DiagnosisViewSet,
     FailurePatternViewSet,
+    FaultSignalViewSet,
     RMAViewSet,
     RootCauseCaseViewSet,
 )
@@ -23,6 +24,7 @@ router.register("rmas", RMAViewSet, basename="rma")
 router.register("diagnoses", DiagnosisViewSet, basename="diagnosis")
 router.register("failure-patterns", FailurePatternViewSet, basename="failure-pattern")
 router.register("rca-cases", RootCauseCaseViewSet, basename="rca-case")
+router.register("fault-signals", FaultSignalViewSet, basename="fault-signal")
 router.register("components", ComponentViewSet, basename="component")
 
 v1 = [

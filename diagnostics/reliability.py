@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from scipy.optimize import brentq
 from scipy.special import gamma
 
@@ -62,14 +63,14 @@ def weibull_fit(failures: Iterable[tuple[float, int]], censored: Iterable[tuple[
         return None
     everyone = failed + survivors
     scale = max(age for age, _ in everyone)
-    ages = [(age / scale, count) for age, count in everyone]  # ≤ 1: no overflow for large β
+    ages = np.array([age / scale for age, _ in everyone])  # ≤ 1: no overflow for large β
+    counts = np.array([count for _, count in everyone], dtype=float)
+    log_ages = np.log(ages)
     mean_log_failure = sum(count * math.log(age / scale) for age, count in failed) / r
 
     def score(beta: float) -> float:
-        weights = [count * age**beta for age, count in ages]
-        total = sum(weights)
-        weighted_log = sum(w * math.log(age) for w, (age, _) in zip(weights, ages, strict=True))
-        return weighted_log / total - 1.0 / beta - mean_log_failure
+        weights = counts * ages**beta
+        return float(np.dot(weights, log_ages) / weights.sum()) - 1.0 / beta - mean_log_failure
 
     low, high = 0.02, 0.5
     while score(high) < 0:
@@ -81,7 +82,7 @@ def weibull_fit(failures: Iterable[tuple[float, int]], censored: Iterable[tuple[
         if low < 1e-6:
             return None
     beta = float(brentq(score, low, high, xtol=1e-12, rtol=1e-12, maxiter=500))
-    eta = scale * (sum(count * age**beta for age, count in ages) / r) ** (1.0 / beta)
+    eta = scale * float(np.dot(counts, ages**beta) / r) ** (1.0 / beta)
     return WeibullFit(beta=beta, eta=eta, failures=r, censored=sum(count for _, count in survivors))
 
 

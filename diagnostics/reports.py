@@ -11,17 +11,30 @@ the devices shipped to customers; rates are per 1,000 units in service, not raw 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DateField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DateField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from diagnostics.models import Diagnosis
+from diagnostics.models import Diagnosis, FaultSignal
 from diagnostics.reliability import kaplan_meier, weibull_fit
-from rma.models import RMA, Compensation, Device, GoodwillGrant
+from rma.models import RMA, Compensation, Device, GoodwillGrant, ProductModel
 
 FAILURE_OUTCOMES = (Diagnosis.Outcome.CONFIRMED, Diagnosis.Outcome.CAUSE_UNKNOWN)
 NO_PATTERN = "(no pattern)"
@@ -42,7 +55,9 @@ class ReportFilters:
         """The device filters, for a queryset that reaches the device through ``prefix``."""
         q = Q()
         if self.model:
-            q &= Q(**{f"{prefix}product_model__sku": self.model})
+            # The model's id, looked up once in the statement: the device indexes lead with it.
+            model_id = Subquery(ProductModel.objects.filter(sku=self.model).values("id")[:1])
+            q &= Q(**{f"{prefix}product_model_id": model_id})
         if self.lot:
             q &= Q(**{f"{prefix}lot": self.lot})
         if self.firmware:
@@ -57,6 +72,15 @@ class ReportFilters:
             q &= Q(**{f"{field_name}__lte": self.date_to})
         return q
 
+    def moments(self, field_name: str) -> Q:
+        """The date range on a moment: from the first day's start to the last day's end, local time."""
+        q = Q()
+        if self.date_from:
+            q &= Q(**{f"{field_name}__gte": _day_start(self.date_from)})
+        if self.date_to:
+            q &= Q(**{f"{field_name}__lt": _day_start(self.date_to + dt.timedelta(days=1))})
+        return q
+
     @property
     def as_of(self) -> dt.date:
         return min(self.date_to, timezone.localdate()) if self.date_to else timezone.localdate()
@@ -65,6 +89,10 @@ class ReportFilters:
         return {
             name: value.isoformat() if isinstance(value, dt.date) else value for name, value in asdict(self).items()
         }
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 @dataclass
@@ -126,15 +154,13 @@ def pareto(filters: ReportFilters, *, by: str = "pattern") -> Report:
 
 # Failure rates -------------------------------------------------------------------------------------------
 
-RATE_KEYS = {
-    "model": ("product_model__sku",),
-    "lot": ("product_model__sku", "lot"),
-    "firmware": (
-        "product_model__sku",
-        "firmware_version",
-    ),
-}
+RATE_KEYS = {"model": (), "lot": ("lot",), "firmware": ("firmware_version",)}
 RATE_NAMES = {"product_model__sku": "model", "lot": "lot", "firmware_version": "firmware"}
+
+
+def model_skus() -> dict[int, str]:
+    """Product model ids to SKUs: the reports group by the id (an index holds it) and label afterwards."""
+    return dict(ProductModel.objects.values_list("id", "sku"))
 
 
 def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
@@ -142,8 +168,8 @@ def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
 
     The units in service are those shipped by the end of the range; the failures those reported in it.
     """
-    keys = RATE_KEYS[by]
-    base = installed_base(filters).values(*keys).annotate(units=Count("id")).order_by(*keys)
+    keys = ("product_model_id", *RATE_KEYS[by])
+    base = installed_base(filters).values(*keys).annotate(units=Count("*")).order_by()
     failed = (
         failures(filters)
         .values(*[f"rma__device__{key}" for key in keys])
@@ -151,19 +177,22 @@ def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
         .order_by()
     )
     failures_by_key = {tuple(row[f"rma__device__{key}"] for key in keys): row["failures"] for row in failed}
+    skus = model_skus()
     rows = []
     for row in base:
         group = tuple(row[key] for key in keys)
         count = failures_by_key.get(group, 0)
         rows.append(
             {
-                **{RATE_NAMES[key]: value for key, value in zip(keys, group, strict=True)},
+                "model": skus[row["product_model_id"]],
+                **{RATE_NAMES[key]: row[key] for key in keys[1:]},
                 "units_in_service": row["units"],
                 "failures": count,
                 "rate_per_1000": round(1000 * count / row["units"], 4),
             }
         )
-    rows.sort(key=lambda row: (-row["rate_per_1000"], *[str(row[RATE_NAMES[key]]) for key in keys]))
+    names = _rate_columns(by)[: len(keys)]
+    rows.sort(key=lambda row: (-row["rate_per_1000"], *[str(row[name]) for name in names]))
     units = sum(row["units_in_service"] for row in rows)
     total = sum(row["failures"] for row in rows)
     return Report(
@@ -208,7 +237,7 @@ def _as_date(value: dt.date | dt.datetime) -> dt.date:
 
 # Life data -----------------------------------------------------------------------------------------------
 
-LIFE_KEYS = {"model": "rma__device__product_model__sku", "component": "component__code"}
+LIFE_KEYS = {"model": "rma__device__product_model_id", "component": "component__code"}
 
 
 def life(filters: ReportFilters, *, by: str = "model") -> Report:
@@ -224,8 +253,8 @@ def life(filters: ReportFilters, *, by: str = "model") -> Report:
     units = (
         installed_base(cohort, as_of=as_of)
         .filter(filters.dates("shipped_on"))
-        .values("product_model__sku", "shipped_on")
-        .annotate(units=Count("id"))
+        .values("product_model_id", "shipped_on")
+        .annotate(units=Count("*"))
         .order_by()
     )
     key = LIFE_KEYS[by]
@@ -249,24 +278,25 @@ def life(filters: ReportFilters, *, by: str = "model") -> Report:
         .annotate(
             age=ExpressionWrapper(F("rma__reported_on") - F("rma__device__shipped_on"), output_field=DurationField())
         )
-        .values(key, "rma__device__product_model__sku", "rma__device__shipped_on", "age")
+        .values(key, "rma__device__product_model_id", "rma__device__shipped_on", "age")
         .annotate(units=Count("rma__device_id", distinct=True))
         .order_by()
     )
     # Units per model and ship date; failures per group, model, ship date and age (all aggregated in SQL).
+    skus = model_skus()
     shipped: dict[str, dict[dt.date, int]] = {}
     for row in units:
         day = row["shipped_on"]
         if day is not None:
-            shipped.setdefault(row["product_model__sku"], {})[day] = row["units"]
+            shipped.setdefault(skus[row["product_model_id"]], {})[day] = row["units"]
     failed: dict[str, dict[float, int]] = {}
     failed_by_ship: dict[str, dict[tuple[str, dt.date], int]] = {}
     for row in first_failures:
-        group = row[key]
+        group = skus[row[key]] if by == "model" else row[key]
         age = _days(row["age"])
         failed.setdefault(group, {})
         failed[group][age] = failed[group].get(age, 0) + row["units"]
-        ship_key = (row["rma__device__product_model__sku"], row["rma__device__shipped_on"])
+        ship_key = (skus[row["rma__device__product_model_id"]], row["rma__device__shipped_on"])
         failed_by_ship.setdefault(group, {})
         failed_by_ship[group][ship_key] = failed_by_ship[group].get(ship_key, 0) + row["units"]
 
@@ -385,7 +415,7 @@ def repeats(filters: ReportFilters) -> Report:
 
 def goodwill(filters: ReportFilters) -> Report:
     """Goodwill replacements by the pattern their unit was diagnosed with, and compensation given."""
-    grants = GoodwillGrant.objects.filter(filters.devices("rma__device__"), filters.dates("granted_at__date"))
+    grants = GoodwillGrant.objects.filter(filters.devices("rma__device__"), filters.moments("granted_at"))
     latest_pattern = (
         Diagnosis.objects.filter(rma_id=OuterRef("rma_id")).order_by("-created_at", "-id").values("pattern__code")[:1]
     )
@@ -398,7 +428,7 @@ def goodwill(filters: ReportFilters) -> Report:
     rows = [{"pattern": row["pattern"] or NO_PATTERN, "grants": row["grants"]} for row in by_pattern]
     compensation = Compensation.objects.filter(
         filters.devices("rma__device__"),
-        filters.dates("decided_at__date"),
+        filters.moments("decided_at"),
         status=Compensation.Status.APPROVED,
     ).aggregate(
         approved=Count("id"),
@@ -420,8 +450,81 @@ def goodwill(filters: ReportFilters) -> Report:
     )
 
 
+# Open fault signals ---------------------------------------------------------------------------------
+
+OPEN_SIGNAL_STATUSES = (FaultSignal.Status.OPEN, FaultSignal.Status.ACKNOWLEDGED)
+
+
+def fault_signals_open(filters: ReportFilters) -> Report:
+    """Fault signals still waiting for an engineer's conclusion (open or acknowledged), strongest first.
+
+    The date range applies to when a signal was first detected; lot and firmware match their cells.
+    """
+    q = filters.dates("first_detected_on")
+    if filters.model:
+        q &= Q(product_model__sku=filters.model)
+    if filters.lot:
+        q &= Q(lot=filters.lot)
+    if filters.firmware:
+        q &= Q(firmware_version=filters.firmware)
+    signals = FaultSignal.objects.filter(q)
+    by_status = {
+        row["status"]: row["signals"] for row in signals.values("status").annotate(signals=Count("id")).order_by()
+    }
+    rows = [
+        {
+            "id": row["id"],
+            "cell": _cell_label(row),
+            "model": row["product_model__sku"],
+            "component": row["component__code"],
+            "lot": row["lot"],
+            "firmware": row["firmware_version"],
+            "observed": row["observed"],
+            "expected": round(row["expected"], 3),
+            "units_in_service": row["units_in_service"],
+            "rate_ratio": round(row["rate_ratio"], 3),
+            "statistic": round(row["statistic"], 3),
+            "threshold": round(row["threshold"], 3),
+            "first_detected_on": row["first_detected_on"].isoformat(),
+            "status": row["status"],
+        }
+        for row in signals.filter(status__in=OPEN_SIGNAL_STATUSES)
+        .values(
+            "id",
+            "product_model__sku",
+            "component__code",
+            "lot",
+            "firmware_version",
+            "observed",
+            "expected",
+            "units_in_service",
+            "rate_ratio",
+            "statistic",
+            "threshold",
+            "first_detected_on",
+            "status",
+        )
+        .order_by("-statistic", "id")
+    ]
+    return Report(
+        "fault-signals",
+        filters,
+        rows,
+        {"by_status": {status: by_status.get(status, 0) for status in FaultSignal.Status.values}},
+    )
+
+
+def _cell_label(row: Mapping[str, Any]) -> str:
+    where = [row["product_model__sku"]]
+    if row["lot"] is not None:
+        where.append(f"lot {row['lot']}")
+    if row["firmware_version"] is not None:
+        where.append(f"firmware {row['firmware_version']}")
+    return " · ".join([*where, row["component__code"]])
+
+
 def _rate_columns(by: str) -> list[str]:
-    return [RATE_NAMES[key] for key in RATE_KEYS[by]] + ["units_in_service", "failures", "rate_per_1000"]
+    return ["model", *[RATE_NAMES[key] for key in RATE_KEYS[by]], "units_in_service", "failures", "rate_per_1000"]
 
 
 # The columns of each report's rows (a CSV has its header even when no row matches).
@@ -433,6 +536,22 @@ COLUMNS = {
     "no-fault-found": lambda by: ["model", "diagnosed", "no_fault_found", "rate"],
     "repeats": lambda by: ["model", "returns", "repeats", "rate"],
     "goodwill": lambda by: ["pattern", "grants"],
+    "fault-signals": lambda by: [
+        "id",
+        "cell",
+        "model",
+        "component",
+        "lot",
+        "firmware",
+        "observed",
+        "expected",
+        "units_in_service",
+        "rate_ratio",
+        "statistic",
+        "threshold",
+        "first_detected_on",
+        "status",
+    ],
 }
 POINT_COLUMNS = ["key", "age_days", "at_risk", "failed", "unreliability"]
 
@@ -444,4 +563,5 @@ REPORTS = {
     "no-fault-found": no_fault_found,
     "repeats": repeats,
     "goodwill": goodwill,
+    "fault-signals": fault_signals_open,
 }

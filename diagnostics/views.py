@@ -66,6 +66,12 @@ PAGES = {
         Page("no-fault-found", "No fault found", "Diagnosed returns per model where the technician found no fault."),
         Page("repeats", "Repeat failures", "Returns per model that came back with the same fault soon after shipping."),
         Page(
+            "fault-signals",
+            "Open fault signals",
+            "Cells where confirmed failures run above what their units in service lead one to expect, raised "
+            "by the detection scan and not yet linked to a pattern or dismissed. Bars: observed over expected.",
+        ),
+        Page(
             "goodwill",
             "Goodwill and compensation",
             "Goodwill replacements by the pattern of the unit kept, and the compensation approved.",

@@ -233,6 +233,8 @@ class RMA(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"], name="rma_status_due_idx"),
             models.Index(fields=["reported_on"], name="rma_reported_on_idx"),
+            # the lists' default order (API, admin): newest first, read a page at a time
+            models.Index(fields=["-created_at", "-id"], name="rma_newest_first_idx"),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from rma import lifecycle, policy, service_levels
 from rma.exceptions import NotFound
-from rma.models import RMA, Compensation, Device, GoodwillGrant, RMAEvent
+from rma.models import RMA, Compensation, Device, FollowUp, GoodwillGrant, RMAEvent
 from rma.normalise import normalise_serial
 
 
@@ -145,6 +145,15 @@ def compensation_preview(rma: RMA, today: date | None = None) -> policy.Compensa
 
 def compensation_list() -> QuerySet[Compensation]:
     return Compensation.objects.select_related("rma__device__product_model", "customer", "approved_by", "device")
+
+
+def compensation_of(rma: RMA) -> Compensation | None:
+    """The compensation of one return, with the unit whose warranty it extended (for the status page)."""
+    return Compensation.objects.select_related("device").filter(rma_id=rma.pk).first()
+
+
+def follow_up_of(rma: RMA) -> FollowUp | None:
+    return FollowUp.objects.select_related("repeat_rma").filter(rma_id=rma.pk).first()
 
 
 def compensation_granted(*, since: date | None = None, until: date | None = None) -> QuerySet[Compensation]:

@@ -16,6 +16,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -51,16 +52,47 @@ def status_url(token: str) -> str:
     return settings.RMA_PUBLIC_BASE_URL.rstrip("/") + status_path(token)
 
 
+def _live_links(token: str, now: datetime):
+    after_close = timedelta(days=settings.RMA_STATUS_LINK_DAYS_AFTER_CLOSE)
+    return StatusLink.objects.filter(token_hash=token_hash(token), expires_at__gt=now).filter(
+        Q(rma__closed_at__isnull=True) | Q(rma__closed_at__gt=now - after_close)
+    )
+
+
+def status_page_version(token: str, *, now: datetime | None = None) -> tuple[str, str] | None:
+    """What the status page a token opens depends on, cheaply: (status, version), or None for a dead link.
+
+    The version is the RMA row's ``updated_at``, which every transition stamps (``rma_transition``:
+    status changes, notes and messages, diagnoses, compensation); what changes without it (a
+    published advisory, a corrected name) shows once a kept page expires.
+    """
+    now = now or timezone.now()
+    if not token or len(token) > 100:
+        return None
+    # The hottest query of the public pages, written out: the token hash is unique, so no ordering.
+    after_close = now - timedelta(days=settings.RMA_STATUS_LINK_DAYS_AFTER_CLOSE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT link.rma_id, rma.status, rma.updated_at FROM {StatusLink._meta.db_table} link "
+            f"JOIN {RMA._meta.db_table} rma ON rma.id = link.rma_id "
+            "WHERE link.token_hash = %s AND link.expires_at > %s AND (rma.closed_at IS NULL OR rma.closed_at > %s)",
+            [token_hash(token), now, after_close],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    rma_id, status, updated_at = row
+    return status, f"{rma_id}.{updated_at}"
+
+
 def rma_by_status_token(token: str, *, now: datetime | None = None) -> RMA | None:
     """The RMA a token opens, or None when it is unknown or expired (one indexed lookup either way)."""
     now = now or timezone.now()
     if not token or len(token) > 100:
         return None
-    after_close = timedelta(days=settings.RMA_STATUS_LINK_DAYS_AFTER_CLOSE)
     link = (
-        StatusLink.objects.select_related("rma__device__product_model", "rma__customer", "rma__replacement_device")
-        .filter(token_hash=token_hash(token), expires_at__gt=now)
-        .filter(Q(rma__closed_at__isnull=True) | Q(rma__closed_at__gt=now - after_close))
+        _live_links(token, now)
+        .select_related("rma__device__product_model", "rma__customer", "rma__replacement_device")
         .first()
     )
     return link.rma if link else None

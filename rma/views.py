@@ -14,15 +14,17 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
 from rma import forms, notices, public, ratelimit, selectors, services, status_links
 from rma.csrf import csrf_protect_no_referrer
 from rma.exceptions import DomainError
-from rma.models import RMA, FollowUp, Source
+from rma.models import RMA, Source
 from rma.normalise import normalise_email
 
 
@@ -178,6 +180,11 @@ TRACK_ERRORS = {
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def return_track(request: HttpRequest, token: str) -> HttpResponse:
+    cache_key = _status_page_cache_key(request, token)
+    if cache_key is not None:
+        cached = caches["status_pages"].get(cache_key)
+        if cached is not None:
+            return HttpResponse(cached)
     rma = status_links.rma_by_status_token(token)
     if rma is None:
         return render(request, "rma/link_invalid.html", {"lookup_form": forms.ReturnLookupForm()}, status=404)
@@ -209,17 +216,47 @@ def return_track(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as refused:
             error, status = TRACK_ERRORS.get(refused.code, refused.message), 409
             rma.refresh_from_db()
-    return render(
+    response = render(
         request,
         "rma/status.html",
         status_page_context(request, rma, error=error, follow_up_form=follow_up_form),
         status=status,
     )
+    if cache_key is not None and status == 200:
+        caches["status_pages"].set(cache_key, response.content, settings.RMA_STATUS_PAGE_CACHE_SECONDS)
+    return response
+
+
+# Pages with a form (the follow-up question, a quote to answer) carry a per-visitor CSRF token.
+STATUSES_WITH_FORMS = (RMA.Status.CLOSED, RMA.Status.AWAITING_CUSTOMER)
+
+
+def _status_page_cache_key(request: HttpRequest, token: str) -> str | None:
+    """Where a status page is kept, rendered, until its return changes; None when it must be rendered now.
+
+    Only plain views of a page without a form, for a visitor without the thank-you banner, are kept
+    (in the process's memory, the ``status_pages`` cache). The key is made of the link, the return's
+    version (``status_links.status_page_version``: one indexed query, which also refuses a dead
+    link) and the day; a kept page expires after ``RMA_STATUS_PAGE_CACHE_SECONDS`` whatever happens.
+    """
+    if not settings.RMA_STATUS_PAGE_CACHE_SECONDS or request.method not in ("GET", "HEAD"):
+        return None
+    if request.session.get("rma_acknowledged"):
+        return None
+    found = status_links.status_page_version(token)
+    if found is None:
+        return None
+    status, version = found
+    if status in STATUSES_WITH_FORMS:
+        return None
+    today = timezone.localdate().isoformat()  # "by" dates and lateness are counted from today
+    return "status-page:" + hashlib.sha256(f"{token}|{version}|{today}".encode()).hexdigest()
 
 
 def status_page_context(request: HttpRequest, rma: RMA, **extra) -> dict:
-    follow_up = FollowUp.objects.filter(rma=rma).select_related("repeat_rma").first()
-    compensation = selectors.compensation_list().filter(rma=rma).first()
+    # a follow-up exists only once a return is closed
+    follow_up = selectors.follow_up_of(rma) if rma.status == RMA.Status.CLOSED else None
+    compensation = selectors.compensation_of(rma)
     return {
         "rma": rma,
         "device": rma.device,

@@ -98,6 +98,13 @@ if CACHE_URL:
     CACHES = {"default": env.cache_url("CACHE_URL")}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered status pages, in each process's memory: their keys carry the return's version, so a
+# process never serves a page older than the return (rma.views.return_track).
+CACHES["status_pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "status-pages",
+    "OPTIONS": {"MAX_ENTRIES": env.int("RMA_STATUS_PAGE_CACHE_ENTRIES", default=2000)},
+}
 
 # E-mail
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Returns <returns@example.com>")
@@ -108,7 +115,7 @@ EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 if not CELERY_BROKER_URL:
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"  # a host named, or kombu warns on every connection
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -206,6 +213,8 @@ RMA_PUBLIC_BASE_URL = env("RMA_PUBLIC_BASE_URL", default="http://127.0.0.1:8000"
 # A secret status link works this many days after it is issued, and at most this long after the return closes.
 RMA_STATUS_LINK_DAYS = env.int("RMA_STATUS_LINK_DAYS", default=365)
 RMA_STATUS_LINK_DAYS_AFTER_CLOSE = env.int("RMA_STATUS_LINK_DAYS_AFTER_CLOSE", default=180)
+# A status page without a form is kept rendered (in the cache) until its return changes, and at most this long.
+RMA_STATUS_PAGE_CACHE_SECONDS = env.int("RMA_STATUS_PAGE_CACHE_SECONDS", default=60)
 # Look-ups by RMA number and e-mail: at most "count/seconds" per client IP and per RMA number (fixed windows).
 RMA_LOOKUP_RATE_PER_IP = env("RMA_LOOKUP_RATE_PER_IP", default="20/900")
 RMA_LOOKUP_RATE_PER_NUMBER = env("RMA_LOOKUP_RATE_PER_NUMBER", default="5/900")

@@ -26,7 +26,7 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env
 
 # Celery: a real broker (Redis or RabbitMQ). Without one, tasks would run inside web requests.
 CELERY_TASK_ALWAYS_EAGER = False
-if CELERY_BROKER_URL == "memory://":
+if CELERY_BROKER_URL.startswith("memory://"):
     raise ImproperlyConfigured("Production needs a broker: set CELERY_BROKER_URL=redis://... (or amqp://...).")
 
 # Static files: collected into STATIC_ROOT by ``collectstatic`` and served by gunicorn through whitenoise,
@@ -37,7 +37,7 @@ MIDDLEWARE.insert(
 )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.storage.StaticFilesStorage"},
 }
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

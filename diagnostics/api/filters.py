@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
-from diagnostics.models import Diagnosis, FailurePattern, RootCauseCase
+from diagnostics.models import Diagnosis, FailurePattern, FaultSignal, RootCauseCase
 from rma.api.filters import MomentFilter
 
 
@@ -57,3 +57,20 @@ class RootCauseCaseFilter(django_filters.FilterSet):
     class Meta:
         model = RootCauseCase
         fields = ["status", "engineer", "unassigned", "pattern", "model", "opened_after"]
+
+
+class FaultSignalFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=FaultSignal.Status.choices)
+    cell = django_filters.ChoiceFilter(choices=FaultSignal.Cell.choices)
+    model = django_filters.CharFilter(field_name="product_model__sku")
+    component = django_filters.CharFilter(field_name="component__code")
+    lot = django_filters.CharFilter()
+    firmware = django_filters.CharFilter(field_name="firmware_version")
+    pattern = django_filters.CharFilter(field_name="pattern__code")
+    since = django_filters.DateFilter(
+        field_name="first_detected_on", lookup_expr="gte", help_text="First detected on or after this day."
+    )
+
+    class Meta:
+        model = FaultSignal
+        fields = ["status", "cell", "model", "component", "lot", "firmware", "pattern", "since"]

@@ -161,6 +161,10 @@ NO_FAULT_FOUND = report_view("no-fault-found", (), "Diagnosed returns per model 
 REPEATS = report_view("repeats", (), "Returns per model and the repeat-failure rate.")
 GOODWILL = report_view("goodwill", (), "Goodwill replacements by pattern, and the compensation approved.")
 
+FAULT_SIGNALS = report_view(
+    "fault-signals", (), "Fault signals still open or acknowledged, strongest first, and how many are in each status."
+)
+
 REPORT_VIEWS = {
     "pareto": PARETO,
     "failure-rates": FAILURE_RATES,
@@ -169,4 +173,5 @@ REPORT_VIEWS = {
     "no-fault-found": NO_FAULT_FOUND,
     "repeats": REPEATS,
     "goodwill": GOODWILL,
+    "fault-signals": FAULT_SIGNALS,
 }

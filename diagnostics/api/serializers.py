@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from diagnostics.models import Component, Diagnosis, FailurePattern, PatternEvent, RootCauseCase
+from diagnostics.models import Component, Diagnosis, FailurePattern, FaultSignal, PatternEvent, RootCauseCase
 from rma.api.serializers import StrictInput
 
 
@@ -206,3 +206,52 @@ class CaseCloseSerializer(StrictInput):
     conclusion = serializers.CharField()
     pattern = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="Pattern code.")
     new_pattern = NewPatternSerializer(required=False, allow_null=True)
+
+
+class FaultSignalSerializer(serializers.ModelSerializer):
+    model_sku = serializers.CharField(source="product_model.sku", read_only=True)
+    component = serializers.CharField(source="component.code", read_only=True)
+    cell_label = serializers.CharField(read_only=True)
+    pattern = serializers.CharField(source="pattern.code", read_only=True, allow_null=True, default=None)
+    status_changed_by = serializers.CharField(
+        source="status_changed_by.username", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = FaultSignal
+        fields = [
+            "id",
+            "cell",
+            "cell_label",
+            "model_sku",
+            "component",
+            "lot",
+            "firmware_version",
+            "observed",
+            "expected",
+            "units_in_service",
+            "rate_ratio",
+            "statistic",
+            "threshold",
+            "first_detected_on",
+            "evidence_as_of",
+            "last_updated",
+            "status",
+            "pattern",
+            "status_changed_by",
+            "status_changed_at",
+            "note",
+        ]
+
+
+class SignalNoteSerializer(StrictInput):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SignalLinkSerializer(StrictInput):
+    pattern = serializers.CharField(help_text="Pattern code (of the signal's component).")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SignalDismissSerializer(StrictInput):
+    reason = serializers.CharField()

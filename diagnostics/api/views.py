@@ -19,10 +19,10 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from diagnostics import selectors, services
+from diagnostics import fault_signals, selectors, services
 from diagnostics.api import serializers as s
-from diagnostics.api.filters import DiagnosisFilter, FailurePatternFilter, RootCauseCaseFilter
-from diagnostics.models import Component, Diagnosis, FailurePattern, PatternEvent, RootCauseCase
+from diagnostics.api.filters import DiagnosisFilter, FailurePatternFilter, FaultSignalFilter, RootCauseCaseFilter
+from diagnostics.models import Component, Diagnosis, FailurePattern, FaultSignal, PatternEvent, RootCauseCase
 from rma.api.permissions import ActionPermission
 from rma.api.views import LOOKUP, lifecycle, valid_input
 from rma.api.views import RMAViewSet as ReturnsViewSet
@@ -339,10 +339,71 @@ class RootCauseCaseViewSet(viewsets.ReadOnlyModelViewSet):
     )
 
 
+def signal_step(name: str, serializer_class, doc: str):
+    """A POST action on ``fault-signals/{id}/<name>/`` calling the signal's service."""
+
+    def handler(self: FaultSignalViewSet, request: Request, pk: str = "") -> Response:
+        data = valid_input(serializer_class, request)
+        signal = self.get_object()
+        self.signal_calls[name](signal=signal, actor=request.user, **data)
+        return Response(s.FaultSignalSerializer(self.get_queryset().get(pk=signal.pk)).data)
+
+    handler.__name__ = name
+    handler.__doc__ = doc
+    documented = extend_schema(
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+        request=serializer_class,
+        responses=s.FaultSignalSerializer,
+        description=doc,
+    )(handler)
+    return action(detail=True, methods=["post"])(documented)
+
+
+def _link(*, signal: FaultSignal, actor, pattern: str, note: str = "") -> FaultSignal:
+    return fault_signals.fault_signal_link(
+        signal=signal, pattern=services.pattern_get(pattern), actor=actor, note=note, source=Source.API
+    )
+
+
+@extend_schema_view(retrieve=extend_schema(parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)]))
+class FaultSignalViewSet(viewsets.ReadOnlyModelViewSet):
+    """Fault signals raised by the detection scan (SPEC §7); engineers acknowledge, link or dismiss them."""
+
+    serializer_class = s.FaultSignalSerializer
+    lookup_value_regex = LOOKUP
+    permission_classes = [ActionPermission]
+    action_permissions = {
+        "list": "diagnostics.view_faultsignal",
+        "retrieve": "diagnostics.view_faultsignal",
+        "acknowledge": fault_signals.MANAGE_SIGNALS,
+        "link": fault_signals.MANAGE_SIGNALS,
+        "dismiss": fault_signals.MANAGE_SIGNALS,
+    }
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = FaultSignalFilter
+    ordering_fields = ["first_detected_on", "statistic", "rate_ratio", "observed", "last_updated"]
+    ordering = ["-first_detected_on", "-statistic", "id"]
+    signal_calls: dict[str, Callable[..., Any]] = {
+        "acknowledge": fault_signals.fault_signal_acknowledge,
+        "link": _link,
+        "dismiss": fault_signals.fault_signal_dismiss,
+    }
+
+    def get_queryset(self) -> QuerySet[FaultSignal]:
+        return FaultSignal.objects.select_related("product_model", "component", "pattern", "status_changed_by")
+
+    acknowledge = signal_step("acknowledge", s.SignalNoteSerializer, "An engineer is looking into the signal.")
+    link = signal_step(
+        "link", s.SignalLinkSerializer, "The signal is explained by a failure pattern (`pattern` code, same component)."
+    )
+    dismiss = signal_step("dismiss", s.SignalDismissSerializer, "Not a fault: say why in `reason`.")
+
+
 __all__ = [
     "ComponentViewSet",
     "DiagnosisViewSet",
     "FailurePatternViewSet",
+    "FaultSignalViewSet",
     "RMAViewSet",
     "RootCauseCaseViewSet",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
@@ -10,6 +12,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from rma.login_limits import login_attempt_hit
 
 
 class TokenView(APIView):
@@ -24,6 +28,15 @@ class TokenView(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
+        # the same limits as the admin's sign-in: per username and per client address
+        data = request.data if isinstance(request.data, Mapping) else {}
+        verdict = login_attempt_hit(request, str(data.get("username", "")))
+        if not verdict.allowed:
+            return Response(
+                {"code": "too_many_attempts", "message": "Too many sign-in attempts; try again later."},
+                status=429,
+                headers={"Retry-After": str(verdict.retry_after)},
+            )
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]

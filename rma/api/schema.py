@@ -40,4 +40,9 @@ def document_errors(result: dict[str, Any], generator, request, public) -> dict[
                 responses.setdefault(
                     status, {"description": description, "content": {"application/json": {"schema": reference}}}
                 )
+            if path.endswith("/auth/token/"):
+                responses["429"] = {
+                    "description": "Too many sign-in attempts for this username or from this address (`Retry-After`).",
+                    "content": {"application/json": {"schema": reference}},
+                }
     return result

@@ -634,11 +634,13 @@ WHERE d.serial_number = s.serial_number
   AND (s.customer_email IS NULL OR d.owner_id = (SELECT c.id FROM {customer} c WHERE c.email = s.customer_email))
 """
 
-DEVICES_INSERT = """
-INSERT INTO {device} (
+# The staged rows as device rows (the owner looked up by its unique e-mail: an index probe whatever
+# the customer table's statistics say).
+DEVICES_COLUMNS = """(
     serial_number, product_model_id, lot, manufactured_on, shipped_on, firmware_version, owner_id,
     purchased_on, warranty_extension_months, warranty_ends_on, created_at, updated_at
-)
+)"""
+DEVICES_SELECT = """
 SELECT s.serial_number, m.id, s.lot, s.manufactured_on, s.shipped_on, s.firmware_version,
        CASE WHEN s.customer_email IS NOT NULL
             THEN (SELECT c.id FROM {customer} c WHERE c.email = s.customer_email) END,
@@ -647,21 +649,16 @@ FROM device_import s
 JOIN {model} m ON m.sku = s.model_sku
 """
 
-# The WHERE of the DO UPDATE leaves alone a device that became identical meanwhile; the owner is
-# looked up by its unique e-mail (an index probe whatever the customer table's statistics say).
-DEVICES_UPSERT = """
+DEVICES_INSERT = "INSERT INTO {device} " + DEVICES_COLUMNS + DEVICES_SELECT
+
+# The WHERE of the DO UPDATE leaves alone a device that became identical meanwhile.
+DEVICES_UPSERT = (
+    """
 WITH upserted AS (
-    INSERT INTO {device} AS d (
-        serial_number, product_model_id, lot, manufactured_on, shipped_on, firmware_version, owner_id,
-        purchased_on, warranty_extension_months, warranty_ends_on, created_at, updated_at
-    )
-    SELECT s.serial_number, m.id, s.lot, s.manufactured_on, s.shipped_on, s.firmware_version,
-           CASE WHEN s.customer_email IS NOT NULL
-                THEN (SELECT c.id FROM {customer} c WHERE c.email = s.customer_email) END,
-           NULL, 0, s.warranty_ends_on, %(now)s, %(now)s
-    FROM device_import s
-    JOIN {model} m ON m.sku = s.model_sku
-    ON CONFLICT (serial_number) DO UPDATE SET
+    INSERT INTO {device} AS d """
+    + DEVICES_COLUMNS
+    + DEVICES_SELECT
+    + """    ON CONFLICT (serial_number) DO UPDATE SET
         product_model_id = excluded.product_model_id,
         lot = excluded.lot,
         manufactured_on = excluded.manufactured_on,
@@ -680,3 +677,4 @@ WITH upserted AS (
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
 """
+)

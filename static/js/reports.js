@@ -201,6 +201,20 @@
       config = bar(rows.map(function (r) { return r.pattern; }), rows.map(function (r) { return r.grants; }),
         "Goodwill replacements by pattern");
       break;
+    case "fault-signals":
+      rows = rows.slice(0, MAX_BARS);
+      config = bar(rows.map(function (r) { return r.cell; }), rows.map(function (r) { return r.rate_ratio; }),
+        "Observed over expected failures (strongest " + rows.length + ")", { horizontal: true });
+      config.options.plugins.tooltip = {
+        callbacks: {
+          afterLabel: function (item) {
+            var row = rows[item.dataIndex];
+            return row.observed + " observed, " + row.expected + " expected in " + row.units_in_service +
+              " units; first detected " + row.first_detected_on + " (" + row.status + ")";
+          }
+        }
+      };
+      break;
     default: return;
   }
   new Chart(canvas, config);

@@ -84,12 +84,13 @@ def test_reports_need_a_staff_role(api, engineer, technician, roles):
 # Per request: the token with its user, the user's two permission queries; then the report's own.
 REPORT_QUERIES = {
     "pareto": 1,
-    "failure-rates": 2,
+    "failure-rates": 3,  # units, failures, the models' SKUs
     "trend": 1,
-    "life": 2,
+    "life": 3,
     "no-fault-found": 1,
     "repeats": 1,
     "goodwill": 2,
+    "fault-signals": 2,
 }
 
 

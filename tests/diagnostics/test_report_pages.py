@@ -12,7 +12,7 @@ from tests.report_fleet import build_report_fleet
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["pareto", "failure-rates", "trend", "life", "no-fault-found", "repeats", "goodwill"]
+PAGES = ["pareto", "failure-rates", "trend", "life", "no-fault-found", "repeats", "goodwill", "fault-signals"]
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 import pytest
+from django.utils import timezone
 from scipy.optimize import minimize
 
 from diagnostics import reports
@@ -159,6 +160,9 @@ def test_goodwill_by_pattern(build, supervisor, battery):
     assert result.rows == [{"pattern": "FP-0042", "grants": 1}]
     assert result.extra["grants"] == 1
     assert result.extra["compensation"] == {"approved": 0, "service_credit": "0.00", "warranty_months": 0}
+    today = timezone.localdate()
+    assert reports.goodwill(ReportFilters(date_from=today, date_to=today)).extra["grants"] == 1
+    assert reports.goodwill(ReportFilters(date_to=today - dt.timedelta(days=1))).extra["grants"] == 0
 
 
 # The Weibull fit itself ----------------------------------------------------------------------------------

@@ -3,8 +3,12 @@ the site. Screenshots go to ``tests/e2e/screenshots/reports-*.png``."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from diagnostics.models import Component, FaultSignal
+from rma.models import Device, ProductModel
 from tests.e2e.conftest import SCREENSHOTS, WIDTHS
 from tests.report_fleet import build_chart_fleet
 
@@ -18,7 +22,32 @@ PAGES = [
     ("no-fault-found", ""),
     ("repeats", ""),
     ("goodwill", ""),
+    ("fault-signals", ""),
 ]
+
+
+def raise_signals() -> None:
+    """Signals on the fleet's bad lots, as the detection scan would leave them (the scan has its own tests)."""
+    today = dt.date.today()
+    for sku, lot, observed, expected, statistic in [
+        ("PHN-1", "L116", 47, 9.1, 38.2),
+        ("TAB-1", "L116", 60, 12.4, 44.0),
+        ("PHN-2", "L204", 17, 7.9, 7.4),
+    ]:
+        FaultSignal.objects.create(
+            cell="lot",
+            product_model=ProductModel.objects.get(sku=sku),
+            component=Component.objects.get(code="battery"),
+            lot=lot,
+            observed=observed,
+            expected=expected,
+            units_in_service=Device.objects.filter(product_model__sku=sku, lot=lot).count(),
+            rate_ratio=observed / expected,
+            statistic=statistic,
+            threshold=6.5,
+            first_detected_on=today - dt.timedelta(days=40),
+            evidence_as_of=today,
+        )
 
 
 def shoot(page, name: str) -> None:
@@ -37,6 +66,7 @@ def shoot(page, name: str) -> None:
 
 def test_report_pages_draw_their_charts(page, live_server, engineer):
     build_chart_fleet()
+    raise_signals()
     outside = []
     page.on(
         "request",

@@ -67,3 +67,16 @@ def test_the_sign_in_form_needs_its_csrf_token(technician):
     assert attempt(client, technician.username, "right-horse-battery").status_code == 403
     data = {"username": technician.username, "password": "right-horse-battery", "csrfmiddlewaretoken": token}
     assert client.post(LOGIN, data).status_code == 302
+
+
+def test_the_api_token_endpoint_has_the_same_limit(technician, settings):
+    settings.RMA_LOGIN_RATE_PER_USERNAME = "3/900"
+    technician.set_password("right-horse-battery")
+    technician.save()
+    client = Client()
+    url = "/api/v1/auth/token/"
+    for _ in range(3):
+        assert client.post(url, {"username": technician.username, "password": "wrong"}).status_code == 400
+    refused = client.post(url, {"username": technician.username, "password": "right-horse-battery"})
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "too_many_attempts" and int(refused["Retry-After"]) > 0

@@ -111,3 +111,24 @@ def test_staff_cannot_edit_status_or_coverage_in_the_admin_form(build, superviso
         RMA.Coverage.WARRANTY,
         RMA.Disposition.IN_REPAIR_CENTRE,
     )
+
+
+def test_the_api_refuses_fields_that_the_lifecycle_or_the_policy_decide(make_device, technician, client):
+    device = make_device(in_warranty=False)
+    client.force_login(technician)
+    valid = {
+        "serial_number": device.serial_number,
+        "customer_email": "owner@example.com",
+        "customer_name": "Owner",
+        "fault_description": "Will not boot.",
+    }
+    smuggled = {"status": "closed", "coverage": "goodwill", "disposition": "retained_for_rca", "is_repeat": True}
+    response = client.post("/api/v1/rmas/", {**valid, **smuggled}, content_type="application/json")
+    # then: refused outright, each field named, nothing created
+    assert response.status_code == 400
+    assert set(smuggled) <= set(response.json()["errors"])
+    assert not RMA.objects.filter(device=device).exists()
+    # and the same request without them opens the return as the policy decides
+    response = client.post("/api/v1/rmas/", valid, content_type="application/json")
+    assert response.status_code == 201
+    assert (response.json()["status"], response.json()["coverage"]) == ("submitted", "none")

@@ -130,19 +130,43 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
         (f"api/v1/^rca-cases/(?P<pk>[^/\\x00]+)/{step}/$", "POST"): api("engineer")
         for step in ("assign", "add-findings", "close")
     },
+    ("api/v1/^fault-signals/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^fault-signals/(?P<pk>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
+    **{
+        (f"api/v1/^fault-signals/(?P<pk>[^/\\x00]+)/{step}/$", "POST"): api("engineer")
+        for step in ("acknowledge", "link", "dismiss")
+    },
     ("api/v1/^components/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^components/$", "POST"): api("engineer"),
     ("api/v1/^components/(?P<code>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^components/(?P<code>[^/\\x00]+)/$", "PATCH"): api("engineer"),
     **{
         (f"api/v1/reports/{name}/", "GET"): api(*ALL_STAFF)
-        for name in ("pareto", "failure-rates", "trend", "life", "no-fault-found", "repeats", "goodwill")
+        for name in (
+            "pareto",
+            "failure-rates",
+            "trend",
+            "life",
+            "no-fault-found",
+            "repeats",
+            "goodwill",
+            "fault-signals",
+        )
     },
     # The report pages: staff with a role.
     ("reports/", "GET"): staff_page(*ALL_STAFF),
     **{
         (f"reports/{name}/", "GET"): staff_page(*ALL_STAFF)
-        for name in ("pareto", "failure-rates", "trend", "life", "no-fault-found", "repeats", "goodwill")
+        for name in (
+            "pareto",
+            "failure-rates",
+            "trend",
+            "life",
+            "no-fault-found",
+            "repeats",
+            "goodwill",
+            "fault-signals",
+        )
     },
     # The schema and its docs describe the API and hold no data: open to all.
     ("api/schema/", "GET"): everyone(),
@@ -312,6 +336,7 @@ def world(build, supervisor, engineer, technician, battery):
         "track": status_link_issue(rma=closed),
         "user": technician,
         "attachment": attachment,
+        "signal": signal,
     }
 
 
@@ -330,7 +355,13 @@ def concrete(route: str, world) -> str:
         "(?P<url>.*)": "no-such-page/",
         "(?P<number>[^/\\x00]+)": world["rma"].number,
         "(?P<serial_number>[^/\\x00]+)": world["rma"].device.serial_number,
-        "(?P<pk>[^/\\x00]+)": str(world["diagnosis"].pk if "diagnoses" in route else world["case"].pk),
+        "(?P<pk>[^/\\x00]+)": str(
+            world["diagnosis"].pk
+            if "diagnoses" in route
+            else world["signal"].pk
+            if "fault-signals" in route
+            else world["case"].pk
+        ),
         "(?P<code>[^/\\x00]+)": world["component"].code if "components" in route else world["pattern"].code,
     }
     for placeholder, value in values.items():
