@@ -54,7 +54,7 @@ FIRST_SCAN, LAST_SCAN = 52, 130  # weeks after the first lot
 WINDOW_WEEKS = 52  # a fault not raised within this many weeks of its start is missed
 SCENARIOS = ["null", "lot_hazard", "lot_subpopulation", "firmware_step", "supplier_change"]
 NAIVE_GRID = list(range(1, 301))
-CUSUM_GRID = [round(0.5 * i, 1) for i in range(1, 121)]
+CUSUM_GRID = [round(0.1 * i, 1) for i in range(1, 601)]
 
 
 def _setup() -> None:
