@@ -36,7 +36,7 @@ class Hazard:
     kind: str  # "weibull", "piecewise" or "constant"
     shape: float = 1.0  # Weibull β
     scale: float = 1.0  # Weibull η, weeks
-    shift: float = 0.0  # Weibull: weeks after shipping before failures start being reported
+    shift: float = 0.0  # Weibull: weeks after shipping before the Weibull starts (``rates[0]`` until then)
     edges: tuple[float, ...] = ()  # piecewise: bin edges in weeks, the last bin open-ended
     rates: tuple[float, ...] = ()  # piecewise: hazard per week in each bin
     events: float = 0.0  # failures the fit saw
@@ -45,7 +45,8 @@ class Hazard:
     def cumulative(self, ages: FloatArray | float) -> FloatArray:
         t = np.maximum(np.asarray(ages, dtype=np.float64), 0.0)
         if self.kind == "weibull":
-            return np.power(np.maximum(t - self.shift, 0.0) / self.scale, self.shape)
+            early = self.rates[0] * np.minimum(t, self.shift) if self.rates else 0.0
+            return early + np.power(np.maximum(t - self.shift, 0.0) / self.scale, self.shape)
         if self.kind == "constant" or len(self.edges) < 2:
             return t * self.rates[0]
         # the piecewise-constant estimate gives H at the bin edges; between them a monotone cubic
@@ -117,8 +118,15 @@ def weibull_fit(
             best = fitted
     if best is None:
         return None
+    chosen = best[1]
     return Hazard(
-        "weibull", shape=best[1].shape, scale=best[1].scale, shift=best[1].shift, events=events, exposure=exposure
+        "weibull",
+        shape=chosen.shape,
+        scale=chosen.scale,
+        shift=chosen.shift,
+        rates=chosen.rates,
+        events=events,
+        exposure=exposure,
     )
 
 
@@ -130,8 +138,20 @@ def _weibull_profile(
     events: float,
     shift: float,
 ) -> tuple[float, Hazard] | None:
-    """(log-likelihood, hazard) of the best Weibull starting ``shift`` weeks after shipping."""
-    sum_log_t = float((event_weights * np.log(np.maximum(event_ages - shift, MIN_AGE))).sum())
+    """(log-likelihood, hazard) of the best Weibull starting ``shift`` weeks after shipping.
+
+    Before the shift the hazard is a constant (the few failures reported that early over the
+    unit-weeks spent there, with half a pseudo-failure), so early reports are expected, just rarely.
+    """
+    early_exposure = float((np.minimum(np.maximum(exit_ages, 0.0), shift) * exit_weights).sum())
+    late = event_ages > shift
+    early_events = float(event_weights[~late].sum())
+    early_rate = (early_events + 0.5) / early_exposure if shift > 0 and early_exposure > 0 else 0.0
+    log_early = early_events * np.log(early_rate) - early_rate * early_exposure if early_rate > 0 else 0.0
+    late_events = float(event_weights[late].sum())
+    if late_events <= 0:
+        return None
+    sum_log_t = float((event_weights[late] * np.log(np.maximum(event_ages[late] - shift, MIN_AGE))).sum())
     shifted = exit_ages - shift
     positive = shifted > 0
     log_exits, weights = np.log(shifted[positive]), exit_weights[positive]
@@ -146,17 +166,19 @@ def _weibull_profile(
         if total <= 0 or not np.isfinite(total):
             return np.inf
         shape = np.exp(log_shape)
-        return -(events * log_shape - events * np.log(total / events) + (shape - 1.0) * sum_log_t - events)
+        d = late_events
+        return -(d * log_shape - d * np.log(total / d) + (shape - 1.0) * sum_log_t - d)
 
     result = optimize.minimize_scalar(negative_profile, bounds=(np.log(0.2), np.log(8.0)), method="bounded")
     shape = float(np.exp(result.x))
     total = sum_powers(float(result.x))
     if not np.isfinite(result.fun) or total <= 0:
         return None
-    scale = float((total / events) ** (1.0 / shape))
+    scale = float((total / late_events) ** (1.0 / shape))
     if not np.isfinite(scale) or scale <= 0:
         return None
-    return -float(result.fun), Hazard("weibull", shape=shape, scale=scale, shift=shift)
+    hazard = Hazard("weibull", shape=shape, scale=scale, shift=shift, rates=(early_rate,))
+    return log_early - float(result.fun), hazard
 
 
 def _bin_exposure(edges: FloatArray, exit_ages: FloatArray, exit_weights: FloatArray) -> FloatArray:

@@ -220,7 +220,7 @@ def detect(
             fl_ship, fl_warranty, fl_report = f_ship[mine], f_warranty[mine], f_report[mine]
 
             # Flagged cells: their units leave the baseline, and the cells that overlap them (a lot's
-            # firmware, its model) leave them out too, so one fault is not counted again where it is known.
+            # firmware, its model) allow for them, so one fault is not counted again where it is known.
             c_flag_lot, c_flag_fw = _flagged_rows(fleet, m, comp, flagged, c_lot, c_fw)
             f_flag_lot, f_flag_fw = _flagged_rows(fleet, m, comp, flagged, fl_lot, fl_fw)
             model_flagged = ("model", name, None, None, comp) in flagged
@@ -243,27 +243,31 @@ def detect(
             # what each unit is expected to contribute over its whole watch (until its warranty ends)
             life_rows = c_count * hazard.cumulative(_weeks(np.minimum(c_warranty, LIFE_CAP_DAYS)))
             lost = fl_count * (hazard.cumulative(exit_f) - hazard.cumulative(t_fail))
-            for kind, c_key, f_key, names, alpha, c_other, f_other, c_own, f_own in (
-                ("lot", c_lot, fl_lot, fleet.lots, limits.alpha_lot, c_flag_fw, f_flag_fw, c_flag_lot, f_flag_lot),
-                (
-                    "firmware",
-                    c_fw,
-                    fl_fw,
-                    fleet.firmwares,
-                    limits.alpha_firmware,
-                    c_flag_lot,
-                    f_flag_lot,
-                    c_flag_fw,
-                    f_flag_fw,
-                ),
+            # Firmware cells first: one leaves out the units of flagged lots (unless flagged itself), as their
+            # failures are explained. Then lot cells, judged against their firmware's own rate where that
+            # firmware is flagged, so a lot of a faulty release alarms only if it is worse still.
+            fw_ratio = np.ones(len(fleet.firmwares))
+            for kind, c_key, f_key, names, alpha in (
+                ("firmware", c_fw, fl_fw, fleet.firmwares, limits.alpha_firmware),
+                ("lot", c_lot, fl_lot, fleet.lots, limits.alpha_lot),
             ):
-                # a flagged cell keeps all its units; another leaves out those of flagged cells of the other kind
-                has = (c_key >= 0) & (~c_other | c_own)
+                if kind == "firmware":
+                    has = (c_key >= 0) & (~c_flag_lot | c_flag_fw)
+                    f_has = (f_key >= 0) & (~f_flag_lot | f_flag_fw)
+                    rows_expected, rows_lost = expected_rows, lost
+                else:
+                    has, f_has = c_key >= 0, f_key >= 0
+                    rows_expected = expected_rows * np.where(c_fw >= 0, fw_ratio[np.maximum(c_fw, 0)], 1.0)
+                    rows_lost = lost * np.where(fl_fw >= 0, fw_ratio[np.maximum(fl_fw, 0)], 1.0)
                 units_of = np.bincount(c_key[has], weights=c_count[has], minlength=len(names))
-                expected = np.bincount(c_key[has], weights=expected_rows[has], minlength=len(names))
-                f_has = (f_key >= 0) & (~f_other | f_own)
-                expected -= np.bincount(f_key[f_has], weights=lost[f_has], minlength=len(names))
+                expected = np.bincount(c_key[has], weights=rows_expected[has], minlength=len(names))
+                expected -= np.bincount(f_key[f_has], weights=rows_lost[f_has], minlength=len(names))
                 observed = np.bincount(f_key[f_has], weights=fl_count[f_has], minlength=len(names))
+                if kind == "firmware" and c_flag_fw.any():
+                    flagged_fws = np.unique(c_fw[c_flag_fw])
+                    fw_ratio[flagged_fws] = np.maximum(
+                        1.0, observed[flagged_fws] / np.maximum(expected[flagged_fws], 1e-9)
+                    )
                 present = np.flatnonzero(np.bincount(c_key[has], minlength=len(names)) > 0)
                 stat = statistics.mixture_log_lr(observed[present], np.maximum(expected[present], 0.0))
                 life = np.bincount(c_key[has], weights=life_rows[has], minlength=len(names))

@@ -15,7 +15,10 @@ non-negative martingale under the baseline, which bounds the false alarms withou
   weeks (Pollak 1985; Lawless, Crowder & Lee 2012 use the Poisson CUSUM of the same ratios).
 
 The thresholds spread the engineers' false-alarm budget (alarms per year over all cells) over the
-cells: see ``thresholds``.
+cells: see ``thresholds``. Ville's bound is loose for the small counts of a lot, so a lot's or a
+firmware version's threshold is then lowered to the one its baseline crosses with probability α
+over the failures it is expected to have in its whole warranty, found by simulation
+(``cohort_thresholds``).
 """
 
 from __future__ import annotations

@@ -308,3 +308,40 @@ def test_a_tiny_young_cell_without_failures_never_alarms():
     result = detect(fleet(cohorts, failures), as_of=date.fromordinal(DAY0 + 63), settings=Settings(budget_per_year=50))
     tiny = cell(result, "lot", "B")
     assert tiny.observed == 0 and not tiny.alarm
+
+
+def test_a_late_starting_weibull_still_expects_the_odd_early_report():
+    # reports start about six weeks after shipping, but a few come earlier
+    rng = np.random.default_rng(8)
+    life = 6.0 + 80.0 * rng.weibull(1.5, size=50_000)
+    early = rng.random(50_000) < 0.003
+    life[early] = rng.uniform(0.0, 6.0, size=early.sum())
+    censor = rng.uniform(0, 60, size=50_000)
+    ages, failed = np.minimum(life, censor), life <= censor
+    hazard = weibull_fit(ages, np.ones_like(ages), ages[failed], np.ones(failed.sum()), shifts=(0.0, 2.0, 4.0, 6.0))
+    assert hazard is not None and hazard.shift > 0
+    assert hazard.cumulative(hazard.shift) > 0  # not zero before the Weibull starts
+    # it expects about as many early failures as there were
+    seen_early = float((ages[failed] < hazard.shift).sum())
+    expected_early = float(hazard.cumulative(np.minimum(ages, hazard.shift)).sum())
+    assert expected_early == pytest.approx(seen_early, rel=0.2)
+
+
+def test_a_lot_of_a_flagged_firmware_is_judged_against_that_firmware():
+    # firmware 2.0 fails three times as often as 1.0; one of its lots, C, ten times
+    rng = np.random.default_rng(21)
+    cohorts, failures = [], []
+    lots = ["A", "B", "C", "D"]
+    for index, (firmware, ratio) in enumerate([(0, 1), (1, 3), (1, 10), (1, 3)]):
+        ship = DAY0 + 7 * index
+        cohorts.append((index, firmware, ship, 365, 3000))
+        for week in range(40):
+            count = rng.poisson(3000 * 0.0003 * ratio)
+            if count:
+                failures.append((index, firmware, 0, ship, 365, ship + 7 * week + 3, count))
+    data = fleet(cohorts, failures, lots=lots, firmwares=("1.0", "2.0"))
+    as_of = date.fromordinal(DAY0 + 7 * 44)
+    flagged = {("firmware", "PHN-1", None, "2.0", "battery")}
+    result = detect(data, as_of=as_of, flagged=flagged)
+    assert cell(result, "lot", "C").alarm  # worse than its firmware
+    assert not cell(result, "lot", "B").alarm and not cell(result, "lot", "D").alarm  # its firmware explains them
