@@ -382,19 +382,8 @@ def no_fault_found(filters: ReportFilters) -> Report:
         )
         .order_by("rma__device__product_model__sku")
     )
-    rows = [
-        {
-            "model": row["rma__device__product_model__sku"],
-            "diagnosed": row["diagnosed"],
-            "no_fault_found": row["no_fault_found"],
-            "rate": _share(row["no_fault_found"], row["diagnosed"]),
-        }
-        for row in grouped
-    ]
-    diagnosed = sum(row["diagnosed"] for row in rows)
-    nff = sum(row["no_fault_found"] for row in rows)
-    return Report(
-        "no-fault-found", filters, rows, {"diagnosed": diagnosed, "no_fault_found": nff, "rate": _share(nff, diagnosed)}
+    return _share_by_model(
+        "no-fault-found", filters, grouped, "rma__device__product_model__sku", "diagnosed", "no_fault_found"
     )
 
 
@@ -406,20 +395,23 @@ def repeats(filters: ReportFilters) -> Report:
         .annotate(returns=Count("id"), repeat_count=Count("id", filter=Q(is_repeat=True)))
         .order_by("device__product_model__sku")
     )
+    return _share_by_model(
+        "repeats", filters, grouped, "device__product_model__sku", "returns", "repeats", part_field="repeat_count"
+    )
+
+
+def _share_by_model(
+    name: str, filters: ReportFilters, grouped, model_key: str, whole: str, part: str, *, part_field: str = ""
+) -> Report:
+    """Rows of (model, whole, part, part's share of the whole), and the same over all models."""
+    part_field = part_field or part
     rows = [
-        {
-            "model": row["device__product_model__sku"],
-            "returns": row["returns"],
-            "repeats": row["repeat_count"],
-            "rate": _share(row["repeat_count"], row["returns"]),
-        }
+        {"model": row[model_key], whole: row[whole], part: row[part_field], "rate": _share(row[part_field], row[whole])}
         for row in grouped
     ]
-    returns = sum(row["returns"] for row in rows)
-    repeated = sum(row["repeats"] for row in rows)
-    return Report(
-        "repeats", filters, rows, {"returns": returns, "repeats": repeated, "rate": _share(repeated, returns)}
-    )
+    whole_total = sum(row[whole] for row in rows)
+    part_total = sum(row[part] for row in rows)
+    return Report(name, filters, rows, {whole: whole_total, part: part_total, "rate": _share(part_total, whole_total)})
 
 
 # Goodwill ----------------------------------------------------------------------------------------------
