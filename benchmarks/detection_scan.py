@@ -87,10 +87,10 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from core.importing import open_csv
     from diagnostics.detection import engine, scan
     from diagnostics.imports import failures_import_csv
     from diagnostics.models import Diagnosis, FaultSignal
-    from rma.importing import open_csv
     from rma.models import Device
     from rma.services import devices_import_csv
 

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from core.api.auth import TokenView
 from diagnostics.api.reports import REPORT_VIEWS
 from diagnostics.api.views import (
     ComponentViewSet,
@@ -15,7 +16,6 @@ from diagnostics.api.views import (
     RMAViewSet,
     RootCauseCaseViewSet,
 )
-from rma.api.auth import TokenView
 from rma.api.views import DeviceViewSet
 
 router = SimpleRouter(trailing_slash=True)

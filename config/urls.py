@@ -2,14 +2,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from rma.login_limits import admin_login
+from core.login_limits import admin_login
 
 admin.site.site_header = "Returns and root cause"
 admin.site.site_title = "Returns admin"
 admin.site.index_title = "Repair centre"
 
 # A URL no pattern matches: JSON under /api/ (the API's error format), the usual page elsewhere.
-handler404 = "rma.api.errors.not_found"
+handler404 = "core.api.errors.not_found"
 
 urlpatterns = [
     path("admin/login/", admin_login),  # the admin's own sign-in, with attempts limited

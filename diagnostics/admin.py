@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core.exceptions import DomainError
 from diagnostics import advisories, fault_signals, lifecycle, matching, selectors, services
 from diagnostics import forms as diagnostics_forms
 from diagnostics.downloads import attachment_url
@@ -39,7 +40,6 @@ from diagnostics.models import (
 from diagnostics.patterns import EDITABLE_FIELDS
 from rma.admin import RMA_ADMIN_ACTIONS, AdminAction, ReadOnlyInline
 from rma.admin import RMAAdmin as BaseRMAAdmin
-from rma.exceptions import DomainError
 from rma.models import RMA, Source
 
 DIAGNOSTICS_ADMIN_ACTIONS = [

@@ -15,13 +15,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.actors import Actor, staff_actor
+from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from diagnostics.models import Advisory, FailurePattern
 from diagnostics.patterns import pattern_event_record
-from rma.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from rma.models import RMA, Customer, Device, OutboxMessage, ProductModel, Source
 from rma.notices import Notice
 from rma.notifications import outbox_enqueue
-from rma.services.transitions import Actor, staff_actor
 
 MANAGE_ADVISORIES = "diagnostics.change_advisory"
 NOTIFY_BATCH = 500

@@ -17,7 +17,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from rma.exceptions import InvalidInput
+from core.exceptions import InvalidInput
 
 SIGNATURES: list[tuple[bytes, str, str]] = [
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),

@@ -12,13 +12,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import Actor, staff_actor
+from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from diagnostics.attachments import attachment_check
 from diagnostics.models import CaseAttachment, Component, FailurePattern, RootCauseCase
 from diagnostics.patterns import pattern_create, pattern_event_record
 from diagnostics.selectors import latest_diagnosis
-from rma.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from rma.models import RMA, Source
-from rma.services.transitions import Actor, staff_actor
 
 WORK_ON_CASES = "diagnostics.change_rootcausecase"
 

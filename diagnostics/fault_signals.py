@@ -11,11 +11,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import Actor, staff_actor
+from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from diagnostics.models import FailurePattern, FaultSignal
 from diagnostics.patterns import pattern_event_record
-from rma.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from rma.models import Source
-from rma.services.transitions import Actor, staff_actor
 
 MANAGE_SIGNALS = "diagnostics.manage_faultsignal"
 

@@ -20,9 +20,7 @@ from typing import Any, TextIO
 from django.db import transaction
 from django.utils import timezone
 
-from diagnostics.models import Component, Diagnosis, FailurePattern
-from rma import policy
-from rma.importing import (
+from core.importing import (
     DateCheck,
     RowError,
     Rows,
@@ -35,6 +33,8 @@ from rma.importing import (
     reading,
     rows_insert,
 )
+from diagnostics.models import Component, Diagnosis, FailurePattern
+from rma import policy
 from rma.models import RMA, Device, RMAEvent, Source
 from rma.normalise import normalise_serial
 from rma.services.returns import rma_number_new

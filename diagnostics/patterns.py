@@ -14,12 +14,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.actors import Actor, staff_actor
+from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from diagnostics import lifecycle
 from diagnostics.models import Component, FailurePattern, PatternEvent
-from rma.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from rma.models import RMA, Device, OutboxMessage, Source
 from rma.notifications import outbox_enqueue
-from rma.services.transitions import Actor, staff_actor
 
 MANAGE_PATTERN = "diagnostics.manage_pattern"
 CHANGE_PATTERN = "diagnostics.change_failurepattern"

@@ -13,6 +13,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import Actor, staff_actor
+from core.exceptions import ActionNotPermitted, InvalidInput
 from diagnostics.advisories import (
     advisory_create,
     advisory_notify_owners,
@@ -28,9 +30,7 @@ from diagnostics.patterns import pattern_create, pattern_edit, pattern_recurrenc
 from diagnostics.selectors import analysis_for_rma, previous_failure
 from rma import policy
 from rma import services as rma_services
-from rma.exceptions import ActionNotPermitted, InvalidInput
 from rma.models import RMA
-from rma.services.transitions import Actor, staff_actor
 
 OUTCOME_MESSAGES: dict[str, str] = {
     Diagnosis.Outcome.CONFIRMED: "Our technician has found the fault: the {component} failed.",

@@ -17,9 +17,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core.exceptions import DomainError
 from rma import forms as rma_forms
 from rma import lifecycle, selectors, services
-from rma.exceptions import DomainError
 from rma.models import (
     RMA,
     Compensation,

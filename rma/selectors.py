@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from core.exceptions import NotFound
 from rma import lifecycle, policy, service_levels
-from rma.exceptions import NotFound
 from rma.models import RMA, Compensation, Device, FollowUp, GoodwillGrant, RMAEvent
 from rma.normalise import normalise_serial
 

@@ -21,9 +21,11 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
-from rma import forms, notices, public, ratelimit, selectors, services, status_links
-from rma.csrf import csrf_protect_no_referrer
-from rma.exceptions import DomainError
+from core import ratelimit
+from core.csrf import csrf_protect_no_referrer
+from core.exceptions import DomainError
+from core.http import client_ip
+from rma import forms, notices, public, selectors, services, status_links
 from rma.models import RMA, Source
 from rma.normalise import normalise_email
 
@@ -38,15 +40,6 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         return response
 
     return wrapper
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address: from ``RMA_CLIENT_IP_HEADER`` behind a proxy (its last entry), else the socket."""
-    if settings.RMA_CLIENT_IP_HEADER:
-        value = request.META.get(settings.RMA_CLIENT_IP_HEADER, "")
-        if value:
-            return value.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def see_other(url: str) -> HttpResponse:

@@ -12,10 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.input import StrictInput
+from core.api.permissions import ActionPermission
+from core.exceptions import InvalidInput
 from diagnostics import reports
-from rma.api.permissions import ActionPermission
-from rma.api.serializers import StrictInput
-from rma.exceptions import InvalidInput
 
 VIEW_REPORTS = ("diagnostics.view_diagnosis", "rma.view_device")
 

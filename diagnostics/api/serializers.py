@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.api.input import StrictInput
 from diagnostics.models import Component, Diagnosis, FailurePattern, FaultSignal, PatternEvent, RootCauseCase
-from rma.api.serializers import StrictInput
 
 
 class ComponentSerializer(serializers.ModelSerializer):

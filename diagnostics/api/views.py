@@ -19,14 +19,15 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.input import LOOKUP, valid_input
+from core.api.permissions import ActionPermission
+from core.exceptions import InvalidInput, NotFound
 from diagnostics import fault_signals, selectors, services
 from diagnostics.api import serializers as s
 from diagnostics.api.filters import DiagnosisFilter, FailurePatternFilter, FaultSignalFilter, RootCauseCaseFilter
 from diagnostics.models import Component, Diagnosis, FailurePattern, FaultSignal, PatternEvent, RootCauseCase
-from rma.api.permissions import ActionPermission
-from rma.api.views import LOOKUP, lifecycle, valid_input
 from rma.api.views import RMAViewSet as ReturnsViewSet
-from rma.exceptions import InvalidInput, NotFound
+from rma.api.views import lifecycle
 from rma.models import ProductModel, Source
 
 CODE_PARAMETER = OpenApiParameter("code", str, OpenApiParameter.PATH)

@@ -20,9 +20,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 
+from core.importing import import_lock
 from diagnostics.detection.engine import NO_WARRANTY_END, Cell, CellKey, Fleet, Result, Settings, detect
 from diagnostics.models import Component, Diagnosis, FaultSignal
-from rma.importing import import_lock
 from rma.models import Device, ProductModel
 
 LOCK_NAME = "diagnostics.detection_scan"

@@ -8,23 +8,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.input import StrictInput
 from rma import policy
 from rma.models import RMA, Device, RMAEvent
-
-
-class StrictInput(serializers.Serializer):
-    """An input serializer that refuses fields it does not know, rather than dropping them silently."""
-
-    not_editable: dict[str, str] = {}
-
-    def to_internal_value(self, data):
-        names = set(data.keys()) if hasattr(data, "keys") else set()
-        unknown = sorted(names - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                {name: [self.not_editable.get(name, "Unknown field.")] for name in unknown}
-            )
-        return super().to_internal_value(data)
 
 
 class DeviceRMASerializer(serializers.ModelSerializer):

@@ -19,16 +19,15 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.input import LOOKUP, valid_input
+from core.api.permissions import ActionPermission
+from core.exceptions import InvalidInput
 from rma import policy, selectors, services
 from rma.api import serializers as s
 from rma.api.filters import DeviceFilter, RMAFilter
-from rma.api.permissions import ActionPermission
-from rma.exceptions import InvalidInput
 from rma.models import RMA, Device, ProductModel, RMAEvent, Source
 
 PROCESS = "rma.process_rma"
-# A path segment, without the NUL character no database column can hold: such a URL is simply not found.
-LOOKUP = r"[^/\x00]+"
 SERIAL_PARAMETER = OpenApiParameter("serial_number", str, OpenApiParameter.PATH, description="The unit's serial.")
 NUMBER_PARAMETER = OpenApiParameter("number", str, OpenApiParameter.PATH, description="The RMA number.")
 
@@ -68,12 +67,6 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
     def _detail(self, device: Device) -> Any:
         return s.DeviceDetailSerializer(device, context={"rma_history": selectors.device_rma_history(device)}).data
-
-
-def valid_input(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def lifecycle(request_serializer: type[serializers.Serializer] | None = None, *, url_path: str | None = None):

@@ -8,8 +8,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 
+from core.exceptions import InvalidInput, TransitionRefused
 from rma import public, selectors
-from rma.exceptions import InvalidInput, TransitionRefused
 from rma.models import RMA, Compensation, Device
 from rma.services.devices import device_extend_warranty
 from rma.services.transitions import Actor, Change, rma_transition, staff_actor

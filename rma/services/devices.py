@@ -7,8 +7,8 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.exceptions import InvalidInput, NotFound
 from rma import policy
-from rma.exceptions import InvalidInput, NotFound
 from rma.models import Customer, Device, ProductModel
 from rma.normalise import normalise_email, normalise_serial
 

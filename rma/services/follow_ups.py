@@ -7,8 +7,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.exceptions import InvalidInput, TransitionRefused
 from rma import public, selectors
-from rma.exceptions import InvalidInput, TransitionRefused
 from rma.models import RMA, FollowUp, Source
 from rma.notifications import outbox_enqueue
 from rma.services.returns import rma_create

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.exceptions import ActionNotPermitted, GoodwillNotAllowed
 from rma import policy
-from rma.exceptions import ActionNotPermitted, GoodwillNotAllowed
 from rma.models import RMA, Customer, GoodwillGrant
 from rma.services.devices import replacement_device_take
 from rma.services.transitions import Actor, Change, actor_may, custody_move, rma_transition, staff_actor

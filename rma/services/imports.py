@@ -27,8 +27,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
-from rma import policy
-from rma.importing import (
+from core.importing import (
     Columns,
     DateCheck,
     RowError,
@@ -41,6 +40,7 @@ from rma.importing import (
     max_length,
     reading,
 )
+from rma import policy
 from rma.models import Customer, Device, ProductModel
 from rma.normalise import normalise_email
 from rma.services.devices import device_warranty_end

@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.exceptions import InvalidInput, TransitionRefused
 from rma import lifecycle, policy, service_levels
-from rma.exceptions import InvalidInput, TransitionRefused
 from rma.models import RMA, Device, Source
 from rma.selectors import submission_key_hash
 from rma.services.compensation import compensation_assess

@@ -7,16 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import Actor, staff_actor
+from core.exceptions import ActionNotPermitted, TransitionRefused
 from rma import lifecycle, service_levels
-from rma.exceptions import ActionNotPermitted, TransitionRefused
 from rma.models import RMA, CustodyChange, RMAEvent, Source
 from rma.notifications import event_notify
-
-Actor = User | AnonymousUser | None
 
 HOLDERS: dict[str, str] = {
     RMA.Disposition.WITH_CUSTOMER: "Customer",
@@ -41,13 +39,6 @@ class Change:
         for name, value in values.items():
             setattr(rma, name, value)
             self.fields.add(name)
-
-
-def staff_actor(actor: Actor) -> User | None:
-    """The user to record on a row: None for anonymous customers, tasks and imports."""
-    if actor is None or isinstance(actor, AnonymousUser) or not actor.is_authenticated:
-        return None
-    return actor
 
 
 def check_permission(action: lifecycle.Action, actor: Actor, source: str) -> None:

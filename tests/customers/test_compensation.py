@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from rma import selectors
-from rma.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from rma.models import RMA, Compensation, Source
 from rma.services import (
     compensation_approve,

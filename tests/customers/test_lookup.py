@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from rma import ratelimit
+from core import ratelimit
 from rma.models import StatusLink
 from tests.customers.helpers import open_return, track_path, without_csrf
 from tests.factories import CustomerFactory, DeviceFactory

@@ -8,8 +8,8 @@ import logging
 import pytest
 from django.utils import timezone
 
+from core.logging import RedactSecretLinks
 from rma import status_links
-from rma.logging import RedactSecretLinks
 from rma.models import StatusLink
 from tests.customers.helpers import open_return
 

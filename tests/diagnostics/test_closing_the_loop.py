@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from diagnostics import advisories, services
 from diagnostics.advisories import advisory_notices
 from diagnostics.models import Advisory, FailurePattern, PatternEvent
 from diagnostics.patterns import pattern_transition
-from rma.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from rma.models import RMA, OutboxMessage, Source
 from rma.notices import notices_for
 from rma.services import status_link_issue

@@ -10,12 +10,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from diagnostics import fault_signals
 from diagnostics.detection import scan
 from diagnostics.imports import failures_import
 from diagnostics.models import Diagnosis, FaultSignal, PatternEvent
 from diagnostics.tasks import detect_faults_task
-from rma.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from rma.models import RMA
 from tests.diagnostics.detection_fleet import FAULTY_LOT, build_fleet, import_fleet
 from tests.factories import ComponentFactory, FailurePatternFactory

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from diagnostics import lifecycle
 from diagnostics.lifecycle import ACTIONS, TRANSITIONS, fix_applies, version_key
 from diagnostics.models import FailurePattern, PatternEvent
 from diagnostics.patterns import pattern_create, pattern_edit, pattern_transition
-from rma.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from rma.models import RMA, Source
 from tests.factories import FailurePatternFactory
 from tests.helpers import PATTERN_PATH, pattern_move

@@ -10,10 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
+from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from diagnostics import selectors, services
 from diagnostics.models import CaseAttachment, FailurePattern, PatternEvent, RootCauseCase
 from rma import services as rma_services
-from rma.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from rma.models import RMA, Source
 from tests.factories import FailurePatternFactory, UserFactory
 from tests.helpers import image_bytes

@@ -10,10 +10,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
 
+from core.exceptions import DomainError, GoodwillNotAllowed, InvalidInput, TransitionRefused
 from diagnostics import services as diagnostics_services
 from diagnostics.models import FailurePattern, RootCauseCase
 from rma import services
-from rma.exceptions import DomainError, GoodwillNotAllowed, InvalidInput, TransitionRefused
 from rma.models import RMA, CustodyChange, Customer, Device, GoodwillGrant, RMAEvent, Source
 from rma.services import devices
 from tests.factories import DeviceFactory, FailurePatternFactory

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, transaction
 
+from core.exceptions import ActionNotPermitted, GoodwillNotAllowed, InvalidInput, TransitionRefused
 from diagnostics import services as diagnostics_services
 from diagnostics.models import FailurePattern, RootCauseCase
 from diagnostics.selectors import goodwill_suggestion
 from rma import policy, services
-from rma.exceptions import ActionNotPermitted, GoodwillNotAllowed, InvalidInput, TransitionRefused
 from rma.models import RMA, CustodyChange, Device, GoodwillGrant, RMAEvent, Source
 from tests.factories import ComponentFactory, DeviceFactory, FailurePatternFactory
 from tests.helpers import last_event, pattern_move, reload

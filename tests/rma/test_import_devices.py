@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.exceptions import ImportFileInvalid
 from rma import policy
-from rma.exceptions import ImportFileInvalid
 from rma.models import Customer, Device, ProductModel
 from rma.services import device_extend_warranty, devices_import, devices_import_csv
 from rma.services import imports as device_imports

@@ -9,10 +9,10 @@ from django.core import mail
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core.exceptions import InvalidInput, TransitionRefused
 from diagnostics import services as diagnostics_services
 from diagnostics.models import RootCauseCase
 from rma import lifecycle, services
-from rma.exceptions import InvalidInput, TransitionRefused
 from rma.models import RMA, CustodyChange, RMAEvent, Source
 from rma.selectors import rma_overdue, rma_timeline
 from tests.helpers import last_event, next_weekday, perform, reload

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from core.exceptions import ActionNotPermitted
 from diagnostics.roles import ENGINEER, SUPERVISOR, TECHNICIAN
 from rma import lifecycle
-from rma.exceptions import ActionNotPermitted
 from rma.models import RMA, CustodyChange, GoodwillGrant, RMAEvent, Source
 from tests.factories import UserFactory
 from tests.helpers import last_event, perform, reload

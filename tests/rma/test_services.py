@@ -9,8 +9,8 @@ from unittest import mock
 import pytest
 from django.core import mail
 
+from core.exceptions import InvalidInput, NotFound
 from rma import policy, services
-from rma.exceptions import InvalidInput, NotFound
 from rma.models import RMA, Customer, Device, ProductModel, Source
 from rma.services import returns
 from tests.factories import CustomerFactory, DeviceFactory, ProductModelFactory

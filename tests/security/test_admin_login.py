@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from rma import ratelimit
+from core import ratelimit
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """No URL of the project escapes CSRF protection.
 
 Every view is either under the site-wide CsrfViewMiddleware, or one of the customers' no-referrer
-views (their own token check, ``rma.csrf``), or a REST framework view, whose session
+views (their own token check, ``core.csrf``), or a REST framework view, whose session
 authentication enforces the token itself (token-authenticated calls carry no cookie to ride on).
 The behaviour is tested form by form in tests/customers/test_csrf.py and the tests below.
 """

@@ -12,9 +12,9 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image, PngImagePlugin
 
+from core.exceptions import ActionNotPermitted, InvalidInput
 from diagnostics import services
 from diagnostics.models import CaseAttachment, Diagnosis, DiagnosisAttachment, RootCauseCase
-from rma.exceptions import ActionNotPermitted, InvalidInput
 from rma.models import RMA, Source
 from tests.factories import UserFactory
 from tests.helpers import image_bytes

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.exceptions import ImportFileInvalid
+from core.importing import open_csv, write_report
 from diagnostics.imports import failures_import_csv
-from rma.exceptions import ImportFileInvalid
-from rma.importing import open_csv, write_report
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from rma.exceptions import ImportFileInvalid
-from rma.importing import open_csv, write_report
+from core.exceptions import ImportFileInvalid
+from core.importing import open_csv, write_report
 from rma.services import devices_import_csv
 
 

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.db.models import Model
 
-from rma.exceptions import ImportFileInvalid
+from core.exceptions import ImportFileInvalid
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rma.login_limits import login_attempt_hit
+from core.login_limits import login_attempt_hit
 
 
 class TokenView(APIView):

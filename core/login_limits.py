@@ -1,4 +1,4 @@
-"""Sign-in attempts limited per client address and per username, on the shared counter of ``rma.ratelimit``.
+"""Sign-in attempts limited per client address and per username, on the shared counter of ``core.ratelimit``.
 
 Every attempt counts (a right password too), in fixed windows, so guessing a password from many
 addresses is slowed by the per-username limit and from one address by the per-address limit,
@@ -12,8 +12,8 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from rma import ratelimit
-from rma.views import client_ip
+from core import ratelimit
+from core.http import client_ip
 
 
 def login_attempt_hit(request: HttpRequest, username: str) -> ratelimit.Verdict:

@@ -1,6 +1,6 @@
 """One exception handler for the API: every error is ``{"code", "message"}`` with its HTTP status.
 
-Domain errors carry their own ``code`` and ``http_status`` (``rma.exceptions``); DRF's own errors
+Domain errors carry their own ``code`` and ``http_status`` (``core.exceptions``); DRF's own errors
 keep their status (400 bad input, 401 with ``WWW-Authenticate``, 403, 404, 405, ...) and their
 default code. A 400 may add the field errors under ``errors``.
 """
@@ -16,7 +16,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from rma.exceptions import DomainError
+from core.exceptions import DomainError
 
 
 def _first_message(detail: Any) -> str:
