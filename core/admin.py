@@ -26,6 +26,10 @@ from core.extensions import ACTION_INITIAL, ACTION_PANELS, INLINES, PAGE_PANELS
 Panel = dict[str, Any]  # {"title", "body", "tone": "info" | "good" | "warn"}
 
 
+class ConfirmForm(forms.Form):
+    """The form of an action that needs nothing but a confirmation."""
+
+
 class ReadOnlyInline(admin.TabularInline):
     """A list of rows on a change page that nobody edits there (timelines, histories, files)."""
 
