@@ -58,3 +58,8 @@ class JsonLines(logging.Formatter):
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
+
+
+def redact_atoms(atoms: dict) -> dict:
+    """gunicorn's access-log fields with every secret link redacted (the request line, path, referrer, ...)."""
+    return {key: redact(value) if isinstance(value, str) else value for key, value in atoms.items()}

@@ -73,3 +73,26 @@ def test_a_log_line_is_json_with_the_request_id_and_no_secret_link():
     line = json.loads(JsonLines().format(record))
     assert line["request_id"] == "req-42" and line["level"] == "WARNING" and line["logger"] == "django.request"
     assert "s3cret" not in line["message"] and "[redacted]" in line["message"]
+
+
+def test_the_web_servers_access_log_redacts_secret_links():
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from config.gunicorn_logging import RedactingLogger
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/returns/track/s3cretT0ken/?x=1",
+        "PATH_INFO": "/returns/track/s3cretT0ken/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": "https://shop.example/returns/track/s3cretT0ken/",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    response = SimpleNamespace(status="200 OK", sent=10, headers=[])
+    request = SimpleNamespace(headers=[])
+    atoms = RedactingLogger(Config()).atoms(response, request, environ, dt.timedelta(milliseconds=3))
+    assert not any("s3cretT0ken" in str(value) for value in atoms.values())
+    assert "/returns/track/[redacted]/" in atoms["r"]
