@@ -94,14 +94,14 @@ RMA_ADMIN_ACTIONS: list[AdminAction] = [
     ),
     AdminAction(
         "accept_quote",
-        rma_forms.ConfirmForm,
-        lambda rma, user, data: services.rma_accept_quote(rma=rma, **_admin(actor=user)),
+        rma_forms.StaffQuoteAnswerForm,
+        lambda rma, user, data: services.rma_accept_quote(rma=rma, **_admin(actor=user, **data)),
         offer=lambda rma: rma.quote_status == RMA.QuoteStatus.PENDING,
     ),
     AdminAction(
         "decline_quote",
-        rma_forms.ConfirmForm,
-        lambda rma, user, data: services.rma_decline_quote(rma=rma, **_admin(actor=user)),
+        rma_forms.StaffQuoteAnswerForm,
+        lambda rma, user, data: services.rma_decline_quote(rma=rma, **_admin(actor=user, **data)),
         offer=lambda rma: rma.quote_status == RMA.QuoteStatus.PENDING,
     ),
     AdminAction(
@@ -126,6 +126,13 @@ RMA_ADMIN_ACTIONS: list[AdminAction] = [
         "close",
         rma_forms.CloseForm,
         lambda rma, user, data: services.rma_close(rma=rma, **_admin(actor=user, **data)),
+    ),
+    AdminAction(
+        "refund",
+        rma_forms.RefundForm,
+        lambda rma, user, data: services.rma_refund(rma=rma, **_admin(actor=user, **data)).rma,
+        style="danger",
+        offer=lambda rma: rma.replacement_device_id is None,
     ),
     AdminAction(
         "note",

@@ -39,7 +39,7 @@ CUSTOMER_SENTENCES: dict[str, str] = {
     S.REPLACING: "A replacement device is being prepared for you.",
     S.SHIPPED: "Your device is on its way back to you.",
     S.CLOSED: "Your return is complete. Thank you for your patience.",
-    S.REJECTED: "We could not accept this return. Our message below explains why.",
+    S.REJECTED: "We could not accept this return.",
     S.CANCELLED: "This return was cancelled.",
 }
 
@@ -47,6 +47,8 @@ PROCESS = "rma.process_rma"
 REJECT = "rma.reject_rma"
 APPROVE_GOODWILL = "rma.approve_goodwill"
 APPROVE_COMPENSATION = "rma.approve_compensation"
+APPROVE_REFUND = "rma.approve_refund"
+APPROVE_QUOTE = "rma.approve_quote"
 
 
 @dataclass(frozen=True)
@@ -109,11 +111,12 @@ ACTIONS: dict[str, Action] = {
             only_from=frozenset({S.DIAGNOSING, S.AWAITING_CUSTOMER}),
         ),
         Action("quote", "Send repair quote", S.AWAITING_CUSTOMER, PROCESS),
+        # Staff record a customer's answer on their behalf only with a supervisor's permission.
         Action(
             "accept_quote",
             "Quote accepted",
             S.REPAIRING,
-            PROCESS,
+            APPROVE_QUOTE,
             anonymous_sources=frozenset({"page"}),
             customer_message="Thank you: you accepted the quote and the repair has started.",
             only_from=frozenset({S.AWAITING_CUSTOMER}),
@@ -122,7 +125,7 @@ ACTIONS: dict[str, Action] = {
             "decline_quote",
             "Quote declined",
             None,
-            PROCESS,
+            APPROVE_QUOTE,
             anonymous_sources=frozenset({"page"}),
             customer_message="You declined the repair quote. We will return your device unrepaired, free of charge.",
             only_from=frozenset({S.AWAITING_CUSTOMER}),
@@ -154,13 +157,21 @@ ACTIONS: dict[str, Action] = {
             ),
         ),
         Action("ship", "Ship", S.SHIPPED, PROCESS),
+        # Closing follows a shipment; a return closed while the unit is still here is a refund.
         Action(
             "close",
             "Close",
             S.CLOSED,
             PROCESS,
             anonymous_sources=frozenset({"task"}),
-            customer_message="Your return is complete. Thank you for your patience, and for choosing us.",
+            only_from=frozenset({S.SHIPPED}),
+        ),
+        Action(
+            "refund",
+            "Refund and close",
+            S.CLOSED,
+            APPROVE_REFUND,
+            only_from=frozenset({S.DIAGNOSING, S.AWAITING_CUSTOMER}),
         ),
         Action(
             "retain_unit",

@@ -52,9 +52,9 @@ def perform(action: str, rma: RMA, *, actor, source: str, resolution: str = "", 
         case "quote":
             return services.rma_quote(**kw, amount="79.00")
         case "accept_quote":
-            return services.rma_accept_quote(**kw)
+            return services.rma_accept_quote(**kw, answered_via="phone")
         case "decline_quote":
-            return services.rma_decline_quote(**kw)
+            return services.rma_decline_quote(**kw, answered_via="phone")
         case "repair":
             return services.rma_repair(**kw)
         case "replace":
@@ -67,6 +67,11 @@ def perform(action: str, rma: RMA, *, actor, source: str, resolution: str = "", 
             return services.rma_ship(**kw, tracking_number="TRK-123")
         case "close":
             return services.rma_close(**kw, resolution=resolution)
+        case "refund":
+            services.rma_refund(
+                **kw, amount="99.00", currency="EUR", method="original_payment", reason="Cannot be repaired."
+            )
+            return reload(rma)
         case "retain_unit":
             return diagnostics_services.unit_retain(**kw, note="Engineering wants it.")
         case "dispose_unit":

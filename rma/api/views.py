@@ -104,12 +104,13 @@ class RMAViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Create
         "cancel": PROCESS,
         "receive": PROCESS,
         "quote": PROCESS,
-        "accept_quote": PROCESS,
-        "decline_quote": PROCESS,
+        "accept_quote": "rma.approve_quote",
+        "decline_quote": "rma.approve_quote",
         "repair": PROCESS,
         "replace": PROCESS,
         "ship": PROCESS,
         "close": PROCESS,
+        "refund": "rma.approve_refund",
     }
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = RMAFilter
@@ -187,15 +188,15 @@ class RMAViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Create
         """Quote a paid repair for a unit out of warranty (→ awaiting_customer)."""
         return self.step(request, number, services.rma_quote, s.QuoteSerializer)
 
-    @lifecycle(url_path="accept-quote")
+    @lifecycle(s.QuoteAnswerSerializer, url_path="accept-quote")
     def accept_quote(self, request: Request, number: str = "") -> Response:
-        """The customer accepted the quote (→ repairing, coverage paid)."""
-        return self.step(request, number, services.rma_accept_quote)
+        """Record that the customer accepted the quote, and how (→ repairing, coverage paid; supervisors)."""
+        return self.step(request, number, services.rma_accept_quote, s.QuoteAnswerSerializer)
 
-    @lifecycle(url_path="decline-quote")
+    @lifecycle(s.QuoteAnswerSerializer, url_path="decline-quote")
     def decline_quote(self, request: Request, number: str = "") -> Response:
-        """The customer declined the quote: the unit goes back unrepaired."""
-        return self.step(request, number, services.rma_decline_quote)
+        """Record that the customer declined the quote, and how: the unit goes back unrepaired (supervisors)."""
+        return self.step(request, number, services.rma_decline_quote, s.QuoteAnswerSerializer)
 
     @lifecycle()
     def repair(self, request: Request, number: str = "") -> Response:
@@ -214,5 +215,10 @@ class RMAViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Create
 
     @lifecycle(s.CloseSerializer)
     def close(self, request: Request, number: str = "") -> Response:
-        """Close the return with its resolution (inferred from what happened when empty)."""
+        """Close a shipped return; the resolution follows from what happened (409 resolution_mismatch otherwise)."""
         return self.step(request, number, services.rma_close, s.CloseSerializer)
+
+    @lifecycle(s.RefundSerializer)
+    def refund(self, request: Request, number: str = "") -> Response:
+        """Refund the customer and close the return; the failed unit stays with us (supervisors)."""
+        return self.step(request, number, services.rma_refund, s.RefundSerializer)
