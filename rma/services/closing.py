@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import transaction
-
 from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from rma import public, resolutions
 from rma.models import RMA, Refund, RMAEvent
@@ -80,7 +78,6 @@ def rma_close(*, rma: RMA, actor: Actor, source: str, resolution: str = "") -> R
     return rma_transition(rma=rma, action="close", actor=actor, source=source, apply=apply)
 
 
-@transaction.atomic
 def rma_refund(
     *,
     rma: RMA,
@@ -90,8 +87,11 @@ def rma_refund(
     currency: str,
     method: str,
     reason: str,
-) -> Refund:
-    """Refund the customer and close the return (supervisors); the failed unit stays with the repair centre."""
+) -> RMA:
+    """Refund the customer and close the return (supervisors); the failed unit stays with the repair centre.
+
+    The refund is recorded (``rma.refund``: amount, ISO 4217 currency, method, approver, reason).
+    """
     value = amount_parse(amount, what="refund amount")
     code = currency_parse(currency)
     if method not in Refund.Method.values:
@@ -102,7 +102,6 @@ def rma_refund(
         )
     if not reason.strip():
         raise InvalidInput("A refund needs the approver's reason.", code="reason_required", field="reason")
-    refund: list[Refund] = []
 
     def apply(locked: RMA, change: Change) -> None:
         approver = staff_actor(actor)
@@ -118,10 +117,8 @@ def rma_refund(
                 f"The unit of {locked.number} is not in the repair centre ({locked.get_disposition_display()}).",
                 code="unit_not_in_custody",
             )
-        refund.append(
-            Refund.objects.create(
-                rma=locked, amount=value, currency=code, method=method, approved_by=approver, reason=reason.strip()
-            )
+        Refund.objects.create(
+            rma=locked, amount=value, currency=code, method=method, approved_by=approver, reason=reason.strip()
         )
         chosen = _resolution_check(locked, RMA.Resolution.REFUNDED)
         change.set(locked, resolution=chosen, due_at=None)
@@ -130,5 +127,4 @@ def rma_refund(
         change.internal_note = f"Refund approved by {approver.get_username()}: {reason.strip()}"
         change.data.update({"resolution": chosen, "amount": str(value), "currency": code, "method": method})
 
-    rma_transition(rma=rma, action="refund", actor=actor, source=source, apply=apply)
-    return refund[0]
+    return rma_transition(rma=rma, action="refund", actor=actor, source=source, apply=apply)

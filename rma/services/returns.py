@@ -22,6 +22,7 @@ from rma.services.transitions import (
     Change,
     custody_move,
     record_event,
+    rma_action,
     rma_transition,
     status_deadline,
 )
@@ -163,7 +164,7 @@ def rma_create(
 
 
 def rma_authorize(*, rma: RMA, actor: Actor, source: str, instructions: str = "") -> RMA:
-    message = lifecycle.ACTIONS["authorize"].customer_message
+    message = rma_action("authorize").customer_message
     if instructions.strip():
         message = f"{message}\n\n{instructions.strip()}"
     return rma_transition(rma=rma, action="authorize", actor=actor, source=source, customer_message=message)

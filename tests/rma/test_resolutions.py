@@ -145,7 +145,7 @@ def test_the_customers_own_unit_cannot_go_to_refurbished_stock_without_a_refund(
 
 def test_a_supervisor_refund_is_recorded_closes_the_return_and_keeps_the_unit(build, supervisor, technician):
     rma = build(S.DIAGNOSING, in_warranty=False)
-    refund = services.rma_refund(
+    rma = services.rma_refund(
         rma=rma,
         actor=supervisor,
         source=ADMIN,
@@ -154,6 +154,7 @@ def test_a_supervisor_refund_is_recorded_closes_the_return_and_keeps_the_unit(bu
         method="original_payment",
         reason="No parts to repair it.",
     )
+    refund = rma.refund
     assert (refund.amount, refund.currency, refund.method) == (Decimal("129.50"), "EUR", "original_payment")
     assert (refund.approved_by, refund.reason) == (supervisor, "No parts to repair it.")
     rma = reload(rma)
