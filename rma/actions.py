@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.actions import Action, Kind, declare
+from core.admin import ConfirmForm
 from rma import forms, lifecycle, services
 from rma.api import serializers as s
 from rma.models import RMA, Compensation
@@ -94,7 +95,7 @@ START_DIAGNOSIS = Action(
     PROCESS,
     services.rma_start_diagnosis,
     to_status=S.DIAGNOSING,
-    form=forms.ConfirmForm,
+    form=ConfirmForm,
     api=False,  # the API's diagnose starts the diagnosis of a received return itself
     customer_message="A technician has started examining your device.",
     style="primary",
@@ -157,7 +158,7 @@ REPAIR = Action(
     services.rma_repair,
     to_status=S.REPAIRING,
     from_statuses=frozenset({S.DIAGNOSING}),
-    form=forms.ConfirmForm,
+    form=ConfirmForm,
     description="Start a repair covered by warranty (diagnosing → repairing).",
     offer=lambda rma: rma.coverage == RMA.Coverage.WARRANTY,
     customer_message="Your device is being repaired at no charge.",
