@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in e-mails point where the site is served (an RMA_PUBLIC_BASE_URL in the environment wins).
+PUBLIC_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+SITE_ENV := RMA_PUBLIC_BASE_URL=$${RMA_PUBLIC_BASE_URL:-http://$(PUBLIC_HOST):$(PORT)}
 PYTEST_ARGS ?=
 
 .PHONY: run test lint format migrate seed serve worker beat serve-prod clean
@@ -21,10 +24,10 @@ migrate: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo --once
+	$(SITE_ENV) $(BIN)/python manage.py seed_demo --once
 
 run: seed
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(SITE_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

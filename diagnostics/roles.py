@@ -20,6 +20,7 @@ _VIEW_RETURNS = [
     "rma.view_goodwillgrant",
     "rma.view_compensation",
     "rma.view_followup",
+    "rma.view_refund",
 ]
 _VIEW_DIAGNOSTICS = [
     "diagnostics.view_component",
@@ -55,6 +56,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rma.reject_rma",
         "rma.approve_goodwill",
         "rma.approve_compensation",
+        "rma.approve_refund",
+        "rma.approve_quote",
         "rma.view_outboxmessage",
         "rma.add_customer",
         "rma.change_customer",

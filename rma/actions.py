@@ -113,32 +113,42 @@ QUOTE = Action(
     offer=lambda rma: rma.coverage == RMA.Coverage.NONE,
     example=lambda rma: {"amount": "79.00"},
 )
+# The customer answers on their status page; staff record an answer given another way only with a
+# supervisor's permission, and say how it was given.
 ACCEPT_QUOTE = Action(
     RETURN,
     "accept_quote",
     "Quote accepted",
-    PROCESS,
+    lifecycle.APPROVE_QUOTE,
     services.rma_accept_quote,
     to_status=S.REPAIRING,
     from_statuses=frozenset({S.AWAITING_CUSTOMER}),
-    form=ConfirmForm,
-    description="The customer accepted the quote (→ repairing, coverage paid).",
+    form=forms.StaffQuoteAnswerForm,
+    serializer=s.QuoteAnswerSerializer,
+    description=(
+        "Record that the customer accepted the quote, and how they said so (→ repairing, coverage paid; "
+        "supervisors). The customer's own answer comes from their status page."
+    ),
     offer=lambda rma: rma.quote_status == RMA.QuoteStatus.PENDING,
     anonymous_sources=frozenset({"page"}),
-    customer_message="Thank you: you accepted the quote and the repair has started.",
+    example=lambda rma: {"answered_via": "phone"},
 )
 DECLINE_QUOTE = Action(
     RETURN,
     "decline_quote",
     "Quote declined",
-    PROCESS,
+    lifecycle.APPROVE_QUOTE,
     services.rma_decline_quote,
     from_statuses=frozenset({S.AWAITING_CUSTOMER}),
-    form=ConfirmForm,
-    description="The customer declined the quote: the unit goes back unrepaired.",
+    form=forms.StaffQuoteAnswerForm,
+    serializer=s.QuoteAnswerSerializer,
+    description=(
+        "Record that the customer declined the quote, and how they said so: the unit goes back unrepaired "
+        "(supervisors)."
+    ),
     offer=lambda rma: rma.quote_status == RMA.QuoteStatus.PENDING,
     anonymous_sources=frozenset({"page"}),
-    customer_message="You declined the repair quote. We will return your device unrepaired, free of charge.",
+    example=lambda rma: {"answered_via": "phone"},
 )
 REPAIR = Action(
     RETURN,
@@ -184,6 +194,8 @@ SHIP = Action(
     example=lambda rma: {"tracking_number": "TRK-123"},
     style="primary",
 )
+# Closing follows a shipment and its resolution follows the path (SPEC §4); a return that ends while the
+# unit is still here ends with a refund.
 CLOSE = Action(
     RETURN,
     "close",
@@ -191,11 +203,37 @@ CLOSE = Action(
     PROCESS,
     services.rma_close,
     to_status=S.CLOSED,
+    from_statuses=frozenset({S.SHIPPED}),
     form=forms.CloseForm,
     serializer=s.CloseSerializer,
-    description="Close the return with its resolution (inferred from what happened when empty).",
+    description=(
+        "Close a shipped return. The resolution follows from what happened; one that contradicts it is "
+        "refused (409 `resolution_mismatch`)."
+    ),
     anonymous_sources=frozenset({"task"}),
-    customer_message="Your return is complete. Thank you for your patience, and for choosing us.",
+)
+REFUND = Action(
+    RETURN,
+    "refund",
+    "Refund and close",
+    lifecycle.APPROVE_REFUND,
+    services.rma_refund,
+    to_status=S.CLOSED,
+    from_statuses=frozenset({S.DIAGNOSING, S.AWAITING_CUSTOMER}),
+    form=forms.RefundForm,
+    serializer=s.RefundSerializer,
+    description=(
+        "Refund the customer (amount, ISO 4217 currency, method, reason) and close the return as refunded; "
+        "the failed unit stays with the repair centre (supervisors)."
+    ),
+    offer=lambda rma: rma.replacement_device_id is None,
+    style="danger",
+    example=lambda rma: {
+        "amount": "99.00",
+        "currency": "EUR",
+        "method": "original_payment",
+        "reason": "It cannot be repaired.",
+    },
 )
 NOTE = Action(
     RETURN,
@@ -237,6 +275,7 @@ declare(
     REPLACE,
     SHIP,
     CLOSE,
+    REFUND,
     NOTE,
     APPROVE_COMPENSATION,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from rma.models import RMA
+from rma.models import RMA, QuoteAnswerChannel, Refund
 
 
 class RMACreateForm(forms.Form):
@@ -43,6 +43,22 @@ class QuoteForm(forms.Form):
     amount = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0.01)
 
 
+class StaffQuoteAnswerForm(forms.Form):
+    """A customer's answer to a quote, recorded by staff: how it was given."""
+
+    answered_via = forms.ChoiceField(
+        label="The customer answered",
+        choices=[(value, label) for value, label in QuoteAnswerChannel.choices if value != QuoteAnswerChannel.PAGE],
+    )
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0.01)
+    currency = forms.CharField(max_length=3, initial="EUR", help_text="ISO 4217 code, e.g. EUR.")
+    method = forms.ChoiceField(choices=Refund.Method.choices)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Why a refund (kept on the timeline).")
+
+
 class ReplaceForm(forms.Form):
     replacement_serial = forms.CharField(
         max_length=64, help_text="A unit from stock, or a new serial of the failed unit's model."
@@ -55,7 +71,9 @@ class ShipForm(forms.Form):
 
 class CloseForm(forms.Form):
     resolution = forms.ChoiceField(
-        choices=[("", "Inferred from what happened"), *RMA.Resolution.choices], required=False
+        choices=[("", "Derived from what happened"), *RMA.Resolution.choices],
+        required=False,
+        help_text="A resolution that contradicts what happened is refused.",
     )
 
 

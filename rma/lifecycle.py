@@ -38,7 +38,7 @@ CUSTOMER_SENTENCES: dict[str, str] = {
     S.REPLACING: "A replacement device is being prepared for you.",
     S.SHIPPED: "Your device is on its way back to you.",
     S.CLOSED: "Your return is complete. Thank you for your patience.",
-    S.REJECTED: "We could not accept this return. Our message below explains why.",
+    S.REJECTED: "We could not accept this return.",
     S.CANCELLED: "This return was cancelled.",
 }
 
@@ -46,6 +46,8 @@ PROCESS = "rma.process_rma"
 REJECT = "rma.reject_rma"
 APPROVE_GOODWILL = "rma.approve_goodwill"
 APPROVE_COMPENSATION = "rma.approve_compensation"
+APPROVE_REFUND = "rma.approve_refund"
+APPROVE_QUOTE = "rma.approve_quote"
 
 
 def can_move(from_status: str, to_status: str) -> bool:

@@ -208,6 +208,8 @@ class RMA(models.Model):
             ("reject_rma", "Can reject RMAs"),
             ("approve_goodwill", "Can approve goodwill replacements"),
             ("approve_compensation", "Can approve compensation"),
+            ("approve_refund", "Can approve refunds"),
+            ("approve_quote", "Can approve low quotes and record a customer's answer to a quote"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=RMAStatus.values), name="rma_status_valid"),
@@ -541,3 +543,45 @@ class Compensation(models.Model):
     @property
     def is_granted(self) -> bool:
         return self.status == CompensationStatus.APPROVED and self.kind != CompensationKind.NONE
+
+
+class RefundMethod(models.TextChoices):
+    ORIGINAL_PAYMENT = "original_payment", "Original payment method"
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    STORE_CREDIT = "store_credit", "Store credit"
+
+
+class Refund(models.Model):
+    """Money given back instead of a repaired or replaced unit; the failed unit stays with the repair centre."""
+
+    Method = RefundMethod
+
+    rma = models.OneToOneField(RMA, on_delete=models.PROTECT, related_name="refund")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR.")
+    method = models.CharField(max_length=20, choices=RefundMethod.choices)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(help_text="The approver's reason.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["rma"], name="refund_one_per_rma"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(condition=Q(method__in=RefundMethod.values), name="refund_method_valid"),
+            models.CheckConstraint(condition=Q(currency=Upper(Trim("currency"))), name="refund_currency_upper"),
+            models.CheckConstraint(condition=~Q(reason=""), name="refund_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.amount} {self.currency} for {self.rma_id}"
+
+
+class QuoteAnswerChannel(models.TextChoices):
+    """How the customer answered a repair quote (kept on the timeline event)."""
+
+    PAGE = "page", "On their status page"
+    PHONE = "phone", "By phone"
+    EMAIL = "email", "By e-mail"
+    IN_PERSON = "in_person", "In person"

@@ -100,21 +100,29 @@ def outbox_dispatch(message_id: int) -> None:
 
 # Customer-visible timeline events ----------------------------------------------------------------
 
-EVENT_TEMPLATES = {"create": "rma_acknowledgement", "close": "rma_closed"}
+EVENT_TEMPLATES = {"create": "rma_acknowledgement", "close": "rma_closed", "refund": "rma_closed"}
 
 
 def event_context(event: RMAEvent, rma: RMA) -> dict[str, Any]:
-    """What an event's e-mail says, fixed at the moment of the change."""
+    """What an event's e-mail says, fixed at the moment of the change.
+
+    The subject (``emails/rma_event_subject.txt``) follows the event's ``action``; a return that
+    ended (rejected, cancelled) has nothing left to work toward.
+    """
     outcome = public.expected_outcome(rma)
+    ended = rma.status in lifecycle.FINAL_STATUSES
     return {
         "message": event.customer_message,
         "action": event.action,
         "status": rma.status,
+        "resolution": rma.resolution,
+        "replacement": rma.replacement_device_id is not None,
         "status_sentence": lifecycle.CUSTOMER_SENTENCES[rma.status],
-        "outcome": outcome.text,
-        "outcome_by": public.day(outcome.by),
+        "outcome": "" if ended else outcome.text,
+        "outcome_by": "" if ended else public.day(outcome.by),
         "warranty_position": public.warranty_position(rma),
-        "device": f"{rma.device.product_model.name} ({rma.device.serial_number})",
+        "device": public.unit_phrase(rma.device),
+        "follow_up_coming": rma.status == RMA.Status.CLOSED and public.follow_up_unit(rma) is not None,
     }
 
 

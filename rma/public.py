@@ -6,13 +6,13 @@ Used by the public status pages and by the e-mails. Reads only the RMA and what 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from rma import lifecycle
-from rma.models import RMA, Compensation
+from rma import lifecycle, policy, resolutions
+from rma.models import RMA, Compensation, Device, Refund
 
 S = RMA.Status
 C = RMA.Coverage
@@ -74,8 +74,39 @@ def status_sentence(rma: RMA) -> str:
     return lifecycle.CUSTOMER_SENTENCES[rma.status]
 
 
+def replacement_sent(rma: RMA) -> Device | None:
+    """The replacement unit once it has been shipped to the customer (None before, or without one)."""
+    if rma.replacement_device_id is None or rma.shipped_at is None:
+        return None
+    return rma.replacement_device
+
+
+def unit_phrase(device: Device) -> str:
+    return f"{device.product_model.name} ({device.serial_number})"
+
+
+def _goodwill_still_possible(rma: RMA) -> bool:
+    """Whether a goodwill replacement can still come into question: out of warranty but inside the
+    model's goodwill window, and nothing decided yet (not diagnosed, no quote, nothing shipped)."""
+    ends_on = rma.device.warranty_ends_on
+    if ends_on is None or rma.reported_on <= ends_on:
+        return False
+    window_ends_on = policy.period_end(ends_on + timedelta(days=1), rma.device.product_model.goodwill_window_months)
+    if rma.reported_on > window_ends_on:
+        return False
+    if rma.status not in (S.SUBMITTED, S.AUTHORIZED, S.RECEIVED, S.DIAGNOSING) or rma.quote_status:
+        return False
+    return not rma.events.filter(action="record_diagnosis").exists()
+
+
 def warranty_position(rma: RMA) -> str:
-    """Whether the customer pays, and why, in plain words."""
+    """Whether the customer pays, and why, in plain words: for the unit they have or will have."""
+    replacement = replacement_sent(rma)
+    if replacement is not None:
+        ends_on = replacement.warranty_ends_on
+        free = "free of charge, " if rma.coverage == C.GOODWILL else ""
+        until = f" Its own warranty runs until {day(ends_on)}." if ends_on else ""
+        return f"We replaced your device {free}with {unit_phrase(replacement)}.{until}"
     ends_on = rma.device.warranty_ends_on
     if rma.coverage == C.GOODWILL:
         return (
@@ -93,11 +124,25 @@ def warranty_position(rma: RMA) -> str:
         if ends_on is None:
             return "Your device is covered by its warranty: the repair or replacement costs you nothing."
         return f"Your device is under warranty until {day(ends_on)}, so the repair or replacement costs you nothing."
+    if rma.quote_status == RMA.QuoteStatus.PENDING:
+        return (
+            f"Your device's warranty ended on {day(ends_on)}. A repair costs {rma.quote_amount}, if you accept our "
+            "quote; if not, we send your device back unrepaired at no cost."
+            if ends_on
+            else f"A repair costs {rma.quote_amount}, if you accept our quote; if not, we send your device back "
+            "unrepaired at no cost."
+        )
+    if rma.quote_status == RMA.QuoteStatus.DECLINED:
+        return "You declined our repair quote, so this return costs you nothing: we send your device back unrepaired."
     if ends_on is not None:
+        goodwill = (
+            " When a failure is one we want to learn from, we sometimes replace the device free of charge."
+            if _goodwill_still_possible(rma)
+            else ""
+        )
         return (
             f"Your device's warranty ended on {day(ends_on)}. We will examine it and tell you your options "
-            "before anything costs you money. When a failure is one we want to learn from, we sometimes "
-            "replace the device free of charge."
+            f"before anything costs you money.{goodwill}"
         )
     return "We will examine your device and tell you your options before anything costs you money."
 
@@ -144,19 +189,60 @@ def expected_outcome(rma: RMA, today: date | None = None) -> Outcome:
         what = "replacement" if rma.replacement_device_id else "device"
         return Outcome(f"Your {what} back in your hands, working.{tracking}")
     if rma.status == S.CLOSED:
-        return Outcome(RESOLUTION_SENTENCES.get(rma.resolution, "Your return is complete."))
+        return Outcome(resolution_sentence(rma))
     if rma.status == S.REJECTED:
-        return Outcome("We could not accept this return; the timeline below says why.")
+        reason = rejection_reason(rma)
+        return Outcome(f"We could not accept this return: {reason}" if reason else "We could not accept this return.")
     return Outcome("This return was cancelled. If your device still needs attention, you can start a new return.")
 
 
-RESOLUTION_SENTENCES: dict[str, str] = {
-    RMA.Resolution.REPAIRED: "Your device was repaired and sent back to you.",
-    RMA.Resolution.REPLACED: "Your device was replaced and the replacement sent to you.",
-    RMA.Resolution.REFUNDED: "You were refunded.",
-    RMA.Resolution.RETURNED_UNREPAIRED: "Your device was returned to you unrepaired.",
-    RMA.Resolution.NO_FAULT_FOUND: "We tested your device thoroughly, found no fault and sent it back to you.",
+def rejection_reason(rma: RMA) -> str:
+    """The reason the customer was given when the return was rejected ("" if none)."""
+    event = rma.events.filter(action="reject").order_by("-created_at", "-id").first()
+    return str(event.data.get("reason", "")) if event is not None else ""
+
+
+REFUND_METHOD_WORDS: dict[str, str] = {
+    Refund.Method.ORIGINAL_PAYMENT: "to your original payment method",
+    Refund.Method.BANK_TRANSFER: "by bank transfer",
+    Refund.Method.STORE_CREDIT: "as store credit",
 }
+
+
+def resolution_sentence(rma: RMA) -> str:
+    """How the return ended, from what happened on it (never from a label typed by staff)."""
+    resolution = rma.resolution
+    if resolution == resolutions.REFUNDED:
+        refund = Refund.objects.filter(rma=rma).first()
+        if refund is not None:
+            return (
+                f"We have refunded you {refund.amount} {refund.currency} {REFUND_METHOD_WORDS[refund.method]}. "
+                "Your old device stays with us."
+            )
+    replacement = replacement_sent(rma)
+    if resolution == resolutions.REPLACED and replacement is not None:
+        ends_on = replacement.warranty_ends_on
+        until = f" Its warranty runs until {day(ends_on)}." if ends_on else ""
+        return f"We replaced your device: your replacement, {unit_phrase(replacement)}, was sent to you.{until}"
+    if resolution == resolutions.REPAIRED:
+        paid = f" You paid {rma.quote_amount} for the repair, as agreed." if rma.coverage == C.PAID else ""
+        return f"We repaired your device and sent it back to you.{paid}"
+    if resolution == resolutions.NO_FAULT_FOUND:
+        return "We tested your device thoroughly, found no fault and sent it back to you."
+    if resolution == resolutions.RETURNED_UNREPAIRED:
+        if rma.quote_status == RMA.QuoteStatus.DECLINED:
+            return "As you asked, we sent your device back to you unrepaired, at no cost."
+        return "We sent your device back to you unrepaired, at no cost."
+    return "Your return is complete."
+
+
+def follow_up_unit(rma: RMA) -> Device | None:
+    """The unit the follow-up asks about: the replacement the customer now has, or their own repaired unit.
+
+    None when there is nothing to ask about (a refund, or a unit returned without a repair)."""
+    if rma.resolution not in resolutions.FOLLOWED_UP:
+        return None
+    return replacement_sent(rma) or rma.device
 
 
 def compensation_sentence(compensation: Compensation | None) -> str:

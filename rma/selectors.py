@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.exceptions import NotFound
-from rma import lifecycle, policy, service_levels
+from rma import lifecycle, policy, resolutions, service_levels
 from rma.models import RMA, Compensation, Device, FollowUp, GoodwillGrant, RMAEvent
 from rma.normalise import normalise_serial
 
@@ -217,6 +217,8 @@ def rma_follow_up_due(now: datetime | None = None) -> QuerySet[RMA]:
             closed_at__gt=due - timedelta(days=settings.RMA_FOLLOW_UP_SLACK_DAYS),
             customer__isnull=False,
             follow_up__isnull=True,
+            # a refund or a unit sent back unrepaired leaves no fix to ask about
+            resolution__in=resolutions.FOLLOWED_UP,
         )
         .exclude(channel=RMA.Channel.IMPORT)
         .order_by("closed_at")

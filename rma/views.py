@@ -250,6 +250,7 @@ def status_page_context(request: HttpRequest, rma: RMA, **extra) -> dict:
     # a follow-up exists only once a return is closed
     follow_up = selectors.follow_up_of(rma) if rma.status == RMA.Status.CLOSED else None
     compensation = selectors.compensation_of(rma)
+    follow_up_unit = public.follow_up_unit(rma) if rma.status == RMA.Status.CLOSED else None
     return {
         "rma": rma,
         "device": rma.device,
@@ -263,7 +264,8 @@ def status_page_context(request: HttpRequest, rma: RMA, **extra) -> dict:
         "notices": notices.notices_for(rma),
         "timeline": list(selectors.rma_customer_timeline(rma).order_by("-created_at", "-id")),
         "follow_up": follow_up,
-        "ask_follow_up": rma.status == RMA.Status.CLOSED and not (follow_up and follow_up.answer),
+        "follow_up_unit": follow_up_unit,
+        "ask_follow_up": follow_up_unit is not None and not (follow_up and follow_up.answer),
         "quote_pending": rma.status == RMA.Status.AWAITING_CUSTOMER and rma.quote_status == RMA.QuoteStatus.PENDING,
         **extra,
     }

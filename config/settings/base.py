@@ -240,6 +240,8 @@ RMA_IMPORT_BULK_LOAD_ROWS = env.int("RMA_IMPORT_BULK_LOAD_ROWS", default=100_000
 
 RMA_FOLLOW_UP_DAYS = env.int("RMA_FOLLOW_UP_DAYS", default=14)
 RMA_FOLLOW_UP_SLACK_DAYS = env.int("RMA_FOLLOW_UP_SLACK_DAYS", default=7)
+# A paid-repair quote below this amount needs a supervisor (rma.approve_quote).
+RMA_QUOTE_MINIMUM = env("RMA_QUOTE_MINIMUM", default="10.00")
 # Compensation suggested for late returns and repeat failures (rma.policy.CompensationRule).
 RMA_COMPENSATION = env.json(
     "RMA_COMPENSATION",

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from core.api.input import StrictInput
 from rma import policy
-from rma.models import RMA, Device, RMAEvent
+from rma.models import RMA, Device, QuoteAnswerChannel, Refund, RMAEvent
 
 
 class DeviceRMASerializer(serializers.ModelSerializer):
@@ -211,5 +211,25 @@ class ShipSerializer(StrictInput):
     tracking_number = serializers.CharField(max_length=100)
 
 
+class QuoteAnswerSerializer(StrictInput):
+    answered_via = serializers.ChoiceField(
+        choices=[(value, label) for value, label in QuoteAnswerChannel.choices if value != QuoteAnswerChannel.PAGE],
+        help_text="How the customer gave their answer (staff record it on their behalf; supervisors only).",
+    )
+
+
+class RefundSerializer(StrictInput):
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    currency = serializers.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR.")
+    method = serializers.ChoiceField(choices=Refund.Method.choices)
+    reason = serializers.CharField(help_text="The approver's reason.")
+
+
 class CloseSerializer(StrictInput):
-    resolution = serializers.ChoiceField(choices=RMA.Resolution.choices, required=False, allow_blank=True, default="")
+    resolution = serializers.ChoiceField(
+        choices=RMA.Resolution.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Empty: derived from what happened. One that contradicts it is refused (409 resolution_mismatch).",
+    )

@@ -1,6 +1,7 @@
 """Every write to the returns domain goes through these functions."""
 
 from rma.notifications import outbox_enqueue
+from rma.services.closing import rma_close, rma_path, rma_refund
 from rma.services.compensation import compensation_approve, compensation_assess
 from rma.services.devices import (
     customer_get_or_create,
@@ -17,18 +18,15 @@ from rma.services.erasure import ErasureReport, customer_erase
 from rma.services.follow_ups import follow_up_answer, follow_ups_queue_due
 from rma.services.goodwill import goodwill_eligibility, goodwill_grant
 from rma.services.imports import DeviceImportResult, devices_import, devices_import_csv
+from rma.services.quotes import rma_accept_quote, rma_decline_quote, rma_quote
 from rma.services.returns import (
-    rma_accept_quote,
     rma_add_note,
     rma_authorize,
     rma_cancel,
-    rma_close,
     rma_coverage_decide,
     rma_create,
-    rma_decline_quote,
     rma_dispose_unit,
     rma_expire_stale_authorizations,
-    rma_quote,
     rma_receive,
     rma_record_diagnosis,
     rma_reject,
@@ -76,9 +74,11 @@ __all__ = [
     "rma_decline_quote",
     "rma_dispose_unit",
     "rma_expire_stale_authorizations",
+    "rma_path",
     "rma_quote",
     "rma_receive",
     "rma_record_diagnosis",
+    "rma_refund",
     "rma_reject",
     "rma_repair",
     "rma_replace",

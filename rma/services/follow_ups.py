@@ -22,7 +22,8 @@ def follow_ups_queue_due(*, now: datetime | None = None, limit: int = 500) -> li
     now = now or timezone.now()
     queued = []
     for rma in selectors.rma_follow_up_due(now)[:limit]:
-        if rma.customer is None:
+        unit = public.follow_up_unit(rma)
+        if rma.customer is None or unit is None:
             continue
         with transaction.atomic():
             follow_up, created = FollowUp.objects.get_or_create(rma=rma, defaults={"sent_at": now})
@@ -33,13 +34,14 @@ def follow_ups_queue_due(*, now: datetime | None = None, limit: int = 500) -> li
                 action="follow_up",
                 actor=None,
                 source=Source.TASK,
-                internal_note="Follow-up e-mail sent: is the device still working?",
+                internal_note=f"Follow-up e-mail sent: is {unit.serial_number} still working?",
             )
             outbox_enqueue(
                 customer=rma.customer,
                 template="rma_follow_up",
                 context={
-                    "device": f"{rma.device.product_model.name} ({rma.device.serial_number})",
+                    "device": public.unit_phrase(unit),
+                    "replacement": unit.pk != rma.device_id,
                     "closed_on": public.day(timezone.localdate(rma.closed_at)),
                 },
                 key=f"rma-follow-up:{rma.pk}",

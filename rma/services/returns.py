@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,7 +13,7 @@ from django.utils import timezone
 
 from core.exceptions import InvalidInput, TransitionRefused
 from rma import lifecycle, policy, service_levels
-from rma.models import RMA, Device, Source
+from rma.models import RMA, Device, Refund, Source
 from rma.selectors import submission_key_hash
 from rma.services.compensation import compensation_assess
 from rma.services.devices import customer_get_or_create, device_get, device_put_in_service, replacement_device_take
@@ -256,72 +255,6 @@ def rma_record_diagnosis(
     )
 
 
-def _parse_amount(amount: Decimal | str | float) -> Decimal:
-    try:
-        value = Decimal(str(amount)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise InvalidInput("The quote amount must be a number.", code="invalid_amount", field="amount") from None
-    if value <= 0 or value >= Decimal("100000000"):
-        raise InvalidInput("The quote amount must be positive.", code="invalid_amount", field="amount")
-    return value
-
-
-def rma_quote(*, rma: RMA, actor: Actor, source: str, amount: Decimal | str | float) -> RMA:
-    value = _parse_amount(amount)
-
-    def apply(locked: RMA, change: Change) -> None:
-        if locked.coverage != RMA.Coverage.NONE:
-            raise TransitionRefused(
-                f"{locked.number} is covered ({locked.get_coverage_display().lower()}): there is nothing to quote.",
-                code="quote_not_needed",
-            )
-        change.set(locked, quote_amount=value, quote_status=RMA.QuoteStatus.PENDING)
-        change.data["amount"] = str(value)
-
-    return rma_transition(
-        rma=rma,
-        action="quote",
-        actor=actor,
-        source=source,
-        apply=apply,
-        customer_message=(
-            f"Your device is outside its warranty. We can repair it for {value}. "
-            "Please tell us whether you would like us to go ahead, or have it returned unrepaired."
-        ),
-    )
-
-
-def _require_pending_quote(locked: RMA) -> None:
-    if locked.quote_status != RMA.QuoteStatus.PENDING:
-        raise TransitionRefused(f"{locked.number} has no quote waiting for an answer.", code="no_pending_quote")
-
-
-def rma_accept_quote(*, rma: RMA, actor: Actor, source: str) -> RMA:
-    def apply(locked: RMA, change: Change) -> None:
-        _require_pending_quote(locked)
-        change.set(
-            locked,
-            quote_status=RMA.QuoteStatus.ACCEPTED,
-            coverage=RMA.Coverage.PAID,
-            coverage_reason=f"Paid repair: quote of {locked.quote_amount} accepted.",
-        )
-
-    return rma_transition(rma=rma, action="accept_quote", actor=actor, source=source, apply=apply)
-
-
-def rma_decline_quote(*, rma: RMA, actor: Actor, source: str) -> RMA:
-    def apply(locked: RMA, change: Change) -> None:
-        _require_pending_quote(locked)
-        # The customer has answered; what is due now is the unit's return.
-        change.set(
-            locked,
-            quote_status=RMA.QuoteStatus.DECLINED,
-            due_at=status_deadline(S.REPLACING, timezone.now()),
-        )
-
-    return rma_transition(rma=rma, action="decline_quote", actor=actor, source=source, apply=apply)
-
-
 def _require_cover(locked: RMA, *allowed: str) -> None:
     if locked.coverage not in allowed:
         raise TransitionRefused(
@@ -381,53 +314,6 @@ def rma_ship(*, rma: RMA, actor: Actor, source: str, tracking_number: str) -> RM
     return rma_transition(rma=rma, action="ship", actor=actor, source=source, apply=apply)
 
 
-def _default_resolution(locked: RMA) -> str:
-    if locked.replacement_device_id is not None:
-        return RMA.Resolution.REPLACED
-    if locked.quote_status == RMA.QuoteStatus.DECLINED:
-        return RMA.Resolution.RETURNED_UNREPAIRED
-    if locked.events.filter(to_status=S.REPAIRING).exists():
-        return RMA.Resolution.REPAIRED
-    return ""
-
-
-def rma_close(*, rma: RMA, actor: Actor, source: str, resolution: str = "") -> RMA:
-    """Close a return with its resolution (inferred from what happened when not given)."""
-    if resolution and resolution not in RMA.Resolution.values:
-        raise InvalidInput(
-            f"Unknown resolution “{resolution}”; expected one of {', '.join(RMA.Resolution.values)}.",
-            code="invalid_resolution",
-            field="resolution",
-        )
-
-    def apply(locked: RMA, change: Change) -> None:
-        chosen = resolution or _default_resolution(locked)
-        if not chosen:
-            raise InvalidInput("Closing needs a resolution.", code="resolution_required", field="resolution")
-        if chosen == RMA.Resolution.REPLACED and locked.replacement_device_id is None:
-            raise TransitionRefused("No replacement unit was recorded on this return.", code="no_replacement")
-        if chosen == RMA.Resolution.REPAIRED and not locked.events.filter(to_status=S.REPAIRING).exists():
-            raise TransitionRefused("This return was never repaired.", code="not_repaired")
-        if (
-            locked.status != S.SHIPPED
-            and locked.disposition == D.IN_REPAIR_CENTRE
-            and chosen
-            in (
-                RMA.Resolution.REPAIRED,
-                RMA.Resolution.RETURNED_UNREPAIRED,
-                RMA.Resolution.NO_FAULT_FOUND,
-            )
-        ):
-            raise TransitionRefused(
-                "The customer's unit is still here: ship it back before closing.", code="unit_not_shipped"
-            )
-        change.set(locked, resolution=chosen, due_at=None)
-        compensation_assess(rma=locked)
-        change.data["resolution"] = chosen
-
-    return rma_transition(rma=rma, action="close", actor=actor, source=source, apply=apply)
-
-
 def rma_retain_unit(
     *, rma: RMA, actor: Actor, source: str, on_retained: Callable[[RMA], object], note: str = ""
 ) -> RMA:
@@ -480,9 +366,9 @@ def rma_dispose_unit(
                 f"The unit of {locked.number} is not in the repair centre ({locked.get_disposition_display()}).",
                 code="unit_not_in_custody",
             )
-        elif locked.replacement_device_id is None and locked.resolution != RMA.Resolution.REFUNDED:
+        elif locked.replacement_device_id is None and not Refund.objects.filter(rma=locked).exists():
             raise TransitionRefused(
-                "The customer's own unit is owed back to them: replace or refund it before disposing of it.",
+                "The customer's own unit is owed back to them: replace it, or record a refund, before disposing of it.",
                 code="unit_owed_to_customer",
             )
         custody_move(rma=locked, change=change, to=disposition, actor=actor, source=source, note=note)

@@ -172,12 +172,12 @@ def test_technicians_cannot_grant_goodwill_but_supervisors_can(api, technician, 
     assert again.status_code == 409
 
 
-def test_quote_accept_and_replace_steps(api, technician, build):
+def test_quote_accept_and_replace_steps(api, technician, supervisor, build):
     rma = build(S.DIAGNOSING, in_warranty=False)
     client = api(technician)
 
     quoted = post(client, rma.number, "quote", {"amount": "79.00"})
-    accepted = post(client, rma.number, "accept-quote")
+    accepted = post(api(supervisor), rma.number, "accept-quote", {"answered_via": "phone"})
 
     assert quoted.status_code == 200, quoted.json()
     assert quoted.json()["status"] == S.AWAITING_CUSTOMER

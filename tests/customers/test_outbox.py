@@ -64,7 +64,9 @@ def test_every_customer_visible_event_writes_an_outbox_row_in_its_transaction(
     assert set(OutboxMessage.objects.values_list("key", flat=True)) == {f"rma-event:{e.pk}" for e in visible}
     assert len(mailoutbox) == 7
     assert {m.to[0] for m in mailoutbox} == {"owner@example.com"}
-    assert "thank you" in mailoutbox[-1].subject.lower()  # closing thanks the customer
+    assert "is complete: your device was repaired" in mailoutbox[-1].subject  # closing says how it ended
+    assert len({m.subject for m in mailoutbox}) == 7  # each e-mail says what happened
+    assert "thank you" in mailoutbox[-1].body.lower()  # closing thanks the customer
     assert all("/returns/track/" in m.body for m in mailoutbox)
 
 

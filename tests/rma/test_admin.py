@@ -193,3 +193,32 @@ def test_engineer_reads_rmas_but_gets_no_buttons_and_no_role_gets_nothing(client
     client.force_login(UserFactory(username="nobody"))
     assert client.get(reverse("admin:rma_rma_change", args=[rma.pk])).status_code == 403
     assert act(client, rma, "authorize").status_code == 403
+
+
+def test_a_supervisor_refunds_in_the_admin_and_a_technician_is_not_offered_it(client, technician, supervisor, build):
+    rma = build(S.DIAGNOSING, in_warranty=False)
+    refund_url = reverse("admin:rma_rma_act", args=[rma.pk, "refund"])
+    client.force_login(technician)
+    assert refund_url not in client.get(reverse("admin:rma_rma_change", args=[rma.pk])).content.decode()
+    act(client, rma, "refund", amount="80.00", currency="EUR", method="bank_transfer", reason="Parts unavailable.")
+    rma.refresh_from_db()
+    assert rma.status == S.DIAGNOSING
+
+    client.force_login(supervisor)
+    assert refund_url in client.get(reverse("admin:rma_rma_change", args=[rma.pk])).content.decode()
+    response = act(
+        client, rma, "refund", amount="80.00", currency="EUR", method="bank_transfer", reason="Parts unavailable."
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    rma.refresh_from_db()
+    assert (rma.status, rma.resolution, rma.refund.amount) == (S.CLOSED, "refunded", 80)
+
+
+def test_a_supervisor_records_a_quote_answer_in_the_admin_with_its_channel(client, supervisor, build):
+    rma = build(S.AWAITING_CUSTOMER)
+    client.force_login(supervisor)
+    response = act(client, rma, "accept_quote", answered_via="email")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    rma.refresh_from_db()
+    assert rma.status == S.REPAIRING
+    assert rma.events.order_by("-id").first().data["answered_via"] == "email"

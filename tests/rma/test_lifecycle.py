@@ -54,11 +54,11 @@ ALLOWED = [
     (S.DIAGNOSING, S.REPLACING, "replace"),
     (S.DIAGNOSING, S.AWAITING_CUSTOMER, "quote"),
     (S.DIAGNOSING, S.SHIPPED, "ship"),
-    (S.DIAGNOSING, S.CLOSED, "close"),
+    (S.DIAGNOSING, S.CLOSED, "refund"),
     (S.AWAITING_CUSTOMER, S.REPAIRING, "accept_quote"),
     (S.AWAITING_CUSTOMER, S.REPLACING, "grant_goodwill"),
     (S.AWAITING_CUSTOMER, S.SHIPPED, "ship"),
-    (S.AWAITING_CUSTOMER, S.CLOSED, "close"),
+    (S.AWAITING_CUSTOMER, S.CLOSED, "refund"),
     (S.REPAIRING, S.SHIPPED, "ship"),
     (S.REPLACING, S.SHIPPED, "ship"),
     (S.SHIPPED, S.CLOSED, "close"),
@@ -85,7 +85,7 @@ class Actions:
         self.supervisor = supervisor
 
     def actor_for(self, action: str):
-        if action in ("reject", "grant_goodwill"):
+        if action in ("reject", "grant_goodwill", "refund"):
             return self.supervisor, Source.ADMIN
         if action in ("accept_quote", "decline_quote"):
             return None, Source.PAGE
@@ -142,16 +142,13 @@ def test_every_status_has_a_sentence_for_the_customer():
 def test_allowed_move(from_status, to_status, action, build, actions, clock):
     # given an RMA in from_status (out of warranty where a paid-repair quote is involved)
     rma = build(from_status, in_warranty=S.AWAITING_CUSTOMER not in (from_status, to_status))
-    resolution = ""
     if (from_status, to_status) == (S.AWAITING_CUSTOMER, S.SHIPPED):
         rma = actions.perform("decline_quote", rma)
-    if to_status == S.CLOSED and from_status != S.SHIPPED:
-        resolution = RMA.Resolution.REFUNDED
     events_before = RMAEvent.objects.filter(rma=rma).count()
     moment = clock.set(next_weekday(2))
 
     # when
-    result = actions.perform(action, rma, resolution=resolution)
+    result = actions.perform(action, rma)
 
     # then the RMA moved, in memory and in the database
     assert result.status == to_status
@@ -205,7 +202,13 @@ ONLY_FROM_REFUSED = [
 
 
 def test_actions_narrower_than_the_table():
-    assert sorted(ONLY_FROM_REFUSED) == [(S.AWAITING_CUSTOMER, "repair"), (S.DIAGNOSING, "accept_quote")]
+    assert sorted(ONLY_FROM_REFUSED) == [
+        (S.AWAITING_CUSTOMER, "close"),
+        (S.AWAITING_CUSTOMER, "repair"),
+        (S.DIAGNOSING, "accept_quote"),
+        (S.DIAGNOSING, "close"),
+        (S.SHIPPED, "refund"),
+    ]
 
 
 @pytest.mark.parametrize(("from_status", "action"), ONLY_FROM_REFUSED)
@@ -494,12 +497,15 @@ def test_close_after_a_replacement_is_replaced(build, actions, technician):
     ("status", "resolution", "code", "error"),
     [
         (S.SHIPPED, "broken", "invalid_resolution", InvalidInput),
-        (S.DIAGNOSING, RMA.Resolution.REPLACED, "no_replacement", TransitionRefused),
-        (S.DIAGNOSING, RMA.Resolution.REPAIRED, "not_repaired", TransitionRefused),
-        (S.DIAGNOSING, RMA.Resolution.RETURNED_UNREPAIRED, "unit_not_shipped", TransitionRefused),
-        (S.DIAGNOSING, RMA.Resolution.NO_FAULT_FOUND, "unit_not_shipped", TransitionRefused),
-        (S.DIAGNOSING, "", "resolution_required", InvalidInput),
-        (S.AWAITING_CUSTOMER, RMA.Resolution.RETURNED_UNREPAIRED, "unit_not_shipped", TransitionRefused),
+        (S.DIAGNOSING, RMA.Resolution.REPLACED, "transition_not_allowed", TransitionRefused),
+        (S.DIAGNOSING, RMA.Resolution.REFUNDED, "transition_not_allowed", TransitionRefused),
+        (S.DIAGNOSING, "", "transition_not_allowed", TransitionRefused),
+        (S.AWAITING_CUSTOMER, RMA.Resolution.RETURNED_UNREPAIRED, "transition_not_allowed", TransitionRefused),
+        # a repair of a confirmed-by-diagnosis failure, shipped back
+        (S.SHIPPED, RMA.Resolution.REPLACED, "resolution_mismatch", TransitionRefused),
+        (S.SHIPPED, RMA.Resolution.REFUNDED, "resolution_mismatch", TransitionRefused),
+        (S.SHIPPED, RMA.Resolution.NO_FAULT_FOUND, "resolution_mismatch", TransitionRefused),
+        (S.SHIPPED, RMA.Resolution.RETURNED_UNREPAIRED, "resolution_mismatch", TransitionRefused),
     ],
 )
 def test_close_refused_when_the_resolution_does_not_fit(status, resolution, code, error, build, technician):
@@ -511,18 +517,35 @@ def test_close_refused_when_the_resolution_does_not_fit(status, resolution, code
     assert snapshot(rma) == before
 
 
-def test_close_a_shipped_return_without_an_inferable_resolution_needs_one(build, actions, technician):
-    # given a unit shipped back straight from diagnosis (nothing was wrong with it)
+def test_a_unit_shipped_back_unrepaired_closes_as_returned_unrepaired(build, actions, technician):
+    # given a unit shipped back straight from a diagnosis that found its battery failed
     rma = actions.perform("ship", build(S.DIAGNOSING))
-    with pytest.raises(InvalidInput) as invalid:
-        services.rma_close(rma=rma, actor=technician, source=Source.ADMIN)
-    assert invalid.value.code == "resolution_required"
-    rma = services.rma_close(rma=rma, actor=technician, source=Source.ADMIN, resolution="no_fault_found")
+    # then it cannot be called "no fault found", and closes as what happened
+    with pytest.raises(TransitionRefused) as refused:
+        services.rma_close(rma=rma, actor=technician, source=Source.ADMIN, resolution="no_fault_found")
+    assert refused.value.code == "resolution_mismatch"
+    rma = services.rma_close(rma=rma, actor=technician, source=Source.ADMIN)
+    assert (rma.status, rma.resolution) == (S.CLOSED, RMA.Resolution.RETURNED_UNREPAIRED)
+
+
+def test_a_unit_with_no_fault_found_closes_as_no_fault_found(build, actions, technician):
+    rma = actions.perform("ship", build(S.DIAGNOSING, outcome="no_fault_found"))
+    rma = services.rma_close(rma=rma, actor=technician, source=Source.ADMIN)
     assert (rma.status, rma.resolution) == (S.CLOSED, RMA.Resolution.NO_FAULT_FOUND)
 
 
-def test_close_with_a_refund_keeps_the_unit(build, technician):
-    rma = services.rma_close(rma=build(S.DIAGNOSING), actor=technician, source=Source.ADMIN, resolution="refunded")
+def test_a_refund_closes_the_return_and_keeps_the_unit(build, supervisor):
+    rma = build(S.DIAGNOSING)
+    services.rma_refund(
+        rma=rma,
+        actor=supervisor,
+        source=Source.ADMIN,
+        amount="129.00",
+        currency="EUR",
+        method="bank_transfer",
+        reason="No stock to repair it.",
+    )
+    rma = reload(rma)
     assert (rma.status, rma.resolution, rma.disposition) == (S.CLOSED, "refunded", D.IN_REPAIR_CENTRE)
 
 

@@ -34,6 +34,7 @@ SETUP = {
     "grant_goodwill": (S.DIAGNOSING, False),
     "ship": (S.REPAIRING, True),
     "close": (S.SHIPPED, True),
+    "refund": (S.DIAGNOSING, True),
     "retain_unit": (S.DIAGNOSING, True),
     "dispose_unit": (S.REPLACING, True),
     "note": (S.DIAGNOSING, True),
@@ -42,7 +43,8 @@ SETUP = {
 ALL_ACTIONS = sorted(SETUP)
 
 ROLE_MAY = {
-    TECHNICIAN: set(ALL_ACTIONS) - {"reject", "grant_goodwill", "approve_compensation"},
+    TECHNICIAN: set(ALL_ACTIONS)
+    - {"reject", "grant_goodwill", "approve_compensation", "refund", "accept_quote", "decline_quote"},
     SUPERVISOR: set(ALL_ACTIONS),
     ENGINEER: set(),
     None: set(),  # a signed-in user in no role

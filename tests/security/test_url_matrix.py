@@ -107,8 +107,6 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
             "receive",
             "diagnose",
             "quote",
-            "accept-quote",
-            "decline-quote",
             "repair",
             "replace",
             "ship",
@@ -117,6 +115,10 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     },
     ("api/v1/^rmas/(?P<number>[^/\\x00]+)/reject/$", "POST"): api("supervisor"),
     ("api/v1/^rmas/(?P<number>[^/\\x00]+)/grant-goodwill/$", "POST"): api("supervisor"),
+    **{
+        (f"api/v1/^rmas/(?P<number>[^/\\x00]+)/{step}/$", "POST"): api("supervisor")
+        for step in ("accept-quote", "decline-quote", "refund")
+    },
     ("api/v1/^diagnoses/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^diagnoses/(?P<pk>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^failure-patterns/$", "GET"): api(*ALL_STAFF),
