@@ -252,6 +252,14 @@ class CustodyChangeInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("actor")
 
 
+# Written only by the services (``rma_transition`` and the actions): never by the change form.
+LIFECYCLE_FIELDS = frozenset(field.name for field in RMA._meta.concrete_fields if not field.editable) | {
+    "device",
+    "customer",
+    "inbound_tracking",
+}
+
+
 @admin.register(RMA)
 class RMAAdmin(admin.ModelAdmin):
     list_display = [
@@ -434,6 +442,17 @@ class RMAAdmin(admin.ModelAdmin):
             extra_context["side_panels"] = self.side_panels(request, rma)
         extra_context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        """Save only the fields the change form edits, never the whole row it read.
+
+        The page is read-only today (every field is in ``readonly_fields``), so a POST writes nothing:
+        a lifecycle step committed since the row was read (another member of staff, the API, the
+        customer) survives it. Fields the lifecycle owns are never written here, whatever the form has.
+        """
+        fields = [name for name in form.changed_data if name in form.fields and name not in LIFECYCLE_FIELDS]
+        if fields:
+            obj.save(update_fields=fields)
 
     def side_panels(self, request: HttpRequest, rma: RMA) -> list[dict[str, Any]]:
         """Extra boxes on the change page (extended by the diagnostics admin)."""
