@@ -63,6 +63,20 @@ RMA_ADMIN_ACTIONS: list[AdminAction] = [
         "authorize",
         rma_forms.AuthorizeForm,
         lambda rma, user, data: services.rma_authorize(rma=rma, **_admin(actor=user, **data)),
+        offer=lambda rma: rma.ownership != RMA.Ownership.TO_CONFIRM,
+    ),
+    AdminAction(
+        "confirm_ownership",
+        rma_forms.OwnershipNoteForm,
+        lambda rma, user, data: services.rma_confirm_ownership(rma=rma, **_admin(actor=user, **data)),
+        offer=lambda rma: rma.ownership == RMA.Ownership.TO_CONFIRM,
+    ),
+    AdminAction(
+        "refuse_ownership",
+        rma_forms.OwnershipNoteForm,
+        lambda rma, user, data: services.rma_refuse_ownership(rma=rma, **_admin(actor=user, **data)),
+        style="danger",
+        offer=lambda rma: rma.ownership == RMA.Ownership.TO_CONFIRM,
     ),
     AdminAction(
         "reject",
@@ -289,6 +303,7 @@ class RMAAdmin(admin.ModelAdmin):
         "coverage_line",
         "device_link",
         "customer",
+        "ownership_line",
         "fault_description",
         "channel",
         "repeat_line",
@@ -306,7 +321,10 @@ class RMAAdmin(admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["number", "status_sentence", "due_line", "promised_on"]}),
-        ("Unit and customer", {"fields": ["device_link", "customer", "fault_description", "channel", "reported_on"]}),
+        (
+            "Unit and customer",
+            {"fields": ["device_link", "customer", "ownership_line", "fault_description", "channel", "reported_on"]},
+        ),
         ("Cover", {"fields": ["coverage_line", "repeat_line", "quote_line"]}),
         (
             "Outcome",
@@ -350,6 +368,8 @@ class RMAAdmin(admin.ModelAdmin):
             labels.append(("#b00020", "overdue"))
         if rma.is_repeat:
             labels.append(("#8a5a00", "repeat"))
+        if rma.ownership == RMA.Ownership.TO_CONFIRM:
+            labels.append(("#8a5a00", "ownership to confirm"))
         return format_html_join(" ", '<strong style="color:{}">{}</strong>', labels)
 
     # Change page --------------------------------------------------------------------------------
@@ -384,6 +404,28 @@ class RMAAdmin(admin.ModelAdmin):
         if rma.is_overdue:
             return format_html('<strong style="color:#b00020">Overdue since {}</strong>', when)
         return when
+
+    @admin.display(description="ownership")
+    def ownership_line(self, rma: RMA) -> str:
+        """Whether the customer owns the unit, with the registered owner and the proofs uploaded."""
+        owner = rma.device.owner
+        registered = f"registered owner {owner.email}" if owner else "no registered owner"
+        if rma.ownership == RMA.Ownership.NOT_IN_QUESTION:
+            return "The customer is the registered owner" if owner and owner.pk == rma.customer_id else registered
+        proofs = format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("attachments:download", args=["proof", proof.pk]), proof.original_name or "file")
+                for proof in selectors.proofs_of(rma)
+            ),
+        )
+        return format_html(
+            "<strong>{}</strong> — {}; proof of purchase: {}",
+            rma.get_ownership_display(),
+            registered,
+            proofs or "none yet",
+        )
 
     @admin.display(description="device")
     def device_link(self, rma: RMA) -> str:

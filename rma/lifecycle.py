@@ -79,6 +79,41 @@ ACTIONS: dict[str, Action] = {
             customer_message="Your return is approved. Please pack the device and send it to our repair centre.",
         ),
         Action("reject", "Reject", S.REJECTED, REJECT),
+        # Ownership (SPEC §8): a return started by someone other than the unit's registered owner.
+        Action(
+            "confirm_ownership",
+            "Confirm ownership",
+            None,
+            PROCESS,
+            only_from=frozenset({S.SUBMITTED}),
+            customer_message=(
+                "Thank you: we have checked your proof of purchase and confirmed that the device is yours. "
+                "We will now look at your return."
+            ),
+        ),
+        Action(
+            "refuse_ownership",
+            "Refuse ownership",
+            S.REJECTED,
+            REJECT,
+            only_from=frozenset({S.SUBMITTED}),
+            customer_message=(
+                "We are sorry, we could not confirm that this device is yours, so we cannot accept this return. "
+                "If you think this is a mistake, please reply to this e-mail."
+            ),
+        ),
+        Action(
+            "supersede",
+            "Superseded by the owner's return",
+            S.CANCELLED,
+            PROCESS,
+            anonymous_sources=frozenset({"page"}),
+            only_from=frozenset({S.SUBMITTED}),
+            customer_message=(
+                "This return has been closed: the registered owner of the device has started a return for it. "
+                "If you think this is a mistake, please reply to this e-mail."
+            ),
+        ),
         Action(
             "cancel",
             "Cancel",

@@ -116,7 +116,7 @@ def event_context(event: RMAEvent, rma: RMA) -> dict[str, Any]:
         "outcome": outcome.text,
         "outcome_by": public.day(outcome.by),
         "warranty_position": public.warranty_position(rma),
-        "device": f"{rma.device.product_model.name} ({rma.device.serial_number})",
+        "device": public.device_name(rma),
     }
 
 

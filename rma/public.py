@@ -74,8 +74,21 @@ def status_sentence(rma: RMA) -> str:
     return lifecycle.CUSTOMER_SENTENCES[rma.status]
 
 
+def device_name(rma: RMA) -> str:
+    """The unit as the customer reads it: its model and serial, or only the serial they typed while
+    ownership is in question (SPEC §8 "Ownership")."""
+    device = rma.device
+    if not rma.shows_unit_details:
+        return f"device ({device.serial_number})"
+    return f"{device.product_model.name} ({device.serial_number})"
+
+
 def warranty_position(rma: RMA) -> str:
     """Whether the customer pays, and why, in plain words."""
+    if not rma.shows_unit_details:  # nothing of the unit's warranty to someone who may not own it
+        return (
+            "Once we have confirmed that the device is yours, we will tell you what the return costs you, if anything."
+        )
     ends_on = rma.device.warranty_ends_on
     if rma.coverage == C.GOODWILL:
         return (

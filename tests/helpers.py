@@ -41,6 +41,14 @@ def perform(action: str, rma: RMA, *, actor, source: str, resolution: str = "", 
             return services.rma_reject(**kw, reason="This is not one of our products.")
         case "cancel":
             return services.rma_cancel(**kw, reason="Customer changed their mind.")
+        case "confirm_ownership":
+            return services.rma_confirm_ownership(**kw, note="Receipt checked.")
+        case "refuse_ownership":
+            return services.rma_refuse_ownership(**kw, note="The registered owner says it was not them.")
+        case "supersede":
+            from rma.services.ownership import rma_supersede
+
+            return rma_supersede(**kw, by_number="RMA-OWNER")
         case "receive":
             return services.rma_receive(**kw)
         case "start_diagnosis":

@@ -104,6 +104,7 @@ class RMASerializer(serializers.ModelSerializer):
             "coverage",
             "resolution",
             "disposition",
+            "ownership",
             "is_repeat",
             "replacement_serial",
             "reported_on",

@@ -7,6 +7,7 @@ from rma.services.devices import (
     device_create,
     device_extend_warranty,
     device_get,
+    device_lock_in_service,
     device_put_in_service,
     device_update,
     device_warranty_end,
@@ -17,6 +18,7 @@ from rma.services.erasure import ErasureReport, customer_erase
 from rma.services.follow_ups import follow_up_answer, follow_ups_queue_due
 from rma.services.goodwill import goodwill_eligibility, goodwill_grant
 from rma.services.imports import DeviceImportResult, devices_import, devices_import_csv
+from rma.services.ownership import proof_of_purchase_add, rma_confirm_ownership, rma_refuse_ownership
 from rma.services.returns import (
     rma_accept_quote,
     rma_add_note,
@@ -53,6 +55,7 @@ __all__ = [
     "device_create",
     "device_extend_warranty",
     "device_get",
+    "device_lock_in_service",
     "device_put_in_service",
     "device_update",
     "device_warranty_end",
@@ -64,6 +67,7 @@ __all__ = [
     "goodwill_grant",
     "outbox_enqueue",
     "product_model_set_warranty",
+    "proof_of_purchase_add",
     "record_event",
     "replacement_device_take",
     "rma_accept_quote",
@@ -71,6 +75,7 @@ __all__ = [
     "rma_authorize",
     "rma_cancel",
     "rma_close",
+    "rma_confirm_ownership",
     "rma_coverage_decide",
     "rma_create",
     "rma_decline_quote",
@@ -79,6 +84,7 @@ __all__ = [
     "rma_quote",
     "rma_receive",
     "rma_record_diagnosis",
+    "rma_refuse_ownership",
     "rma_reject",
     "rma_repair",
     "rma_replace",
