@@ -196,6 +196,12 @@ class OptionalReasonSerializer(StrictInput):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class OwnershipNoteSerializer(StrictInput):
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="What was checked (internal, kept on the timeline)."
+    )
+
+
 class ReceiveSerializer(StrictInput):
     inbound_tracking = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 

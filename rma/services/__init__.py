@@ -18,7 +18,12 @@ from rma.services.erasure import ErasureReport, customer_erase
 from rma.services.follow_ups import follow_up_answer, follow_ups_queue_due
 from rma.services.goodwill import goodwill_eligibility, goodwill_grant
 from rma.services.imports import DeviceImportResult, devices_import, devices_import_csv
-from rma.services.ownership import proof_of_purchase_add, rma_confirm_ownership, rma_refuse_ownership
+from rma.services.ownership import (
+    proof_of_purchase_add,
+    rma_confirm_ownership,
+    rma_refuse_ownership,
+    rma_supersede,
+)
 from rma.services.returns import (
     rma_accept_quote,
     rma_add_note,
@@ -91,6 +96,7 @@ __all__ = [
     "rma_retain_unit",
     "rma_ship",
     "rma_start_diagnosis",
+    "rma_supersede",
     "rma_transition",
     "status_link_issue",
 ]

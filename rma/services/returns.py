@@ -31,7 +31,15 @@ from rma.services.ownership import (
     rma_supersede,
     supersedes,
 )
-from rma.services.transitions import Actor, Change, custody_move, record_event, rma_transition, status_deadline
+from rma.services.transitions import (
+    Actor,
+    Change,
+    custody_move,
+    record_event,
+    rma_action,
+    rma_transition,
+    status_deadline,
+)
 
 S = RMA.Status
 D = RMA.Disposition
@@ -194,7 +202,7 @@ def _unused_number() -> str:
 
 
 def rma_authorize(*, rma: RMA, actor: Actor, source: str, instructions: str = "") -> RMA:
-    message = lifecycle.ACTIONS["authorize"].customer_message
+    message = rma_action("authorize").customer_message
     if instructions.strip():
         message = f"{message}\n\n{instructions.strip()}"
 

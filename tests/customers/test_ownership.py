@@ -330,3 +330,20 @@ def test_the_admin_offers_confirm_and_refuse_but_not_authorize_while_ownership_i
     assert RMA.objects.get(pk=rma.pk).ownership == OWN.CONFIRMED
     page = staff.get(reverse("admin:rma_rma_change", args=[rma.pk])).content.decode()
     assert "/act/authorize/" in page and "/act/confirm_ownership/" not in page
+
+
+def test_the_api_refuses_authorize_with_its_code_until_ownership_is_confirmed(client, owned, technician):
+    stranger_starts(client)
+    rma = RMA.objects.get()
+    staff = Client()
+    staff.force_login(technician)
+    url = f"/api/v1/rmas/{rma.number}/"
+
+    refused = staff.post(url + "authorize/", {}, content_type="application/json")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "ownership_unconfirmed"
+
+    confirmed = staff.post(url + "confirm-ownership/", {"note": "Invoice seen."}, content_type="application/json")
+    assert confirmed.status_code == 200, confirmed.content
+    assert confirmed.json()["ownership"] == OWN.CONFIRMED
+    assert staff.post(url + "authorize/", {}, content_type="application/json").json()["status"] == S.AUTHORIZED

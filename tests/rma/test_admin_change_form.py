@@ -17,7 +17,7 @@ from django.db import connection, connections
 from django.urls import reverse
 
 from rma import services
-from rma.admin import RMAAdmin
+from rma.admin.returns import RMAAdmin
 from rma.models import RMA, RMAEvent, Source
 
 S = RMA.Status
