@@ -99,6 +99,7 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     **{
         (f"api/v1/^rmas/(?P<number>[^/\\x00]+)/{step}/$", "POST"): api(*PROCESSORS)
         for step in (
+            "confirm-ownership",
             "authorize",
             "cancel",
             "receive",
@@ -113,6 +114,7 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
         )
     },
     ("api/v1/^rmas/(?P<number>[^/\\x00]+)/reject/$", "POST"): api("supervisor"),
+    ("api/v1/^rmas/(?P<number>[^/\\x00]+)/refuse-ownership/$", "POST"): api("supervisor"),
     ("api/v1/^rmas/(?P<number>[^/\\x00]+)/grant-goodwill/$", "POST"): api("supervisor"),
     ("api/v1/^diagnoses/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^diagnoses/(?P<pk>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
