@@ -302,6 +302,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 DIAGNOSTICS_ATTACHMENT_MAX_BYTES = env.int("DIAGNOSTICS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # The largest picture accepted, in pixels (width × height): a small file can declare a huge picture.
 DIAGNOSTICS_ATTACHMENT_MAX_PIXELS = env.int("DIAGNOSTICS_ATTACHMENT_MAX_PIXELS", default=50_000_000)
+# Proofs of purchase uploaded on a return's status page when ownership is to confirm (SPEC §8):
+# their size, and how many one return may have (the same pixel limit as above applies).
+RMA_PROOF_MAX_BYTES = env.int("RMA_PROOF_MAX_BYTES", default=10 * 1024 * 1024)
+RMA_PROOF_MAX_FILES = env.int("RMA_PROOF_MAX_FILES", default=5)
 
 # Recurring-fault detection (SPEC §7): the nightly scan, its false-alarm budget (false alarms a year over
 # all cells), the reporting-lag weeks left out of the baseline fit, and the fewest failures that can alarm.

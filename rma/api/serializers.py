@@ -104,6 +104,7 @@ class RMASerializer(serializers.ModelSerializer):
             "coverage",
             "resolution",
             "disposition",
+            "ownership",
             "is_repeat",
             "replacement_serial",
             "reported_on",
@@ -193,6 +194,12 @@ class ReasonSerializer(StrictInput):
 
 class OptionalReasonSerializer(StrictInput):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OwnershipNoteSerializer(StrictInput):
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="What was checked (internal, kept on the timeline)."
+    )
 
 
 class ReceiveSerializer(StrictInput):

@@ -102,6 +102,7 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     **{
         (f"api/v1/^rmas/(?P<number>[^/\\x00]+)/{step}/$", "POST"): api(*PROCESSORS)
         for step in (
+            "confirm-ownership",
             "authorize",
             "cancel",
             "receive",
@@ -114,6 +115,7 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
         )
     },
     ("api/v1/^rmas/(?P<number>[^/\\x00]+)/reject/$", "POST"): api("supervisor"),
+    ("api/v1/^rmas/(?P<number>[^/\\x00]+)/refuse-ownership/$", "POST"): api("supervisor"),
     ("api/v1/^rmas/(?P<number>[^/\\x00]+)/grant-goodwill/$", "POST"): api("supervisor"),
     **{
         (f"api/v1/^rmas/(?P<number>[^/\\x00]+)/{step}/$", "POST"): api("supervisor")
