@@ -26,6 +26,10 @@ from core.extensions import ACTION_INITIAL, ACTION_PANELS, INLINES, PAGE_PANELS
 Panel = dict[str, Any]  # {"title", "body", "tone": "info" | "good" | "warn"}
 
 
+class ConfirmForm(forms.Form):
+    """The form of an action that needs nothing but a confirmation."""
+
+
 class ReadOnlyInline(admin.TabularInline):
     """A list of rows on a change page that nobody edits there (timelines, histories, files)."""
 
@@ -34,6 +38,19 @@ class ReadOnlyInline(admin.TabularInline):
     show_change_link = False
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Rows the services write and nobody edits by hand: listed and read, never added, changed or deleted."""
+
+    def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):

@@ -12,13 +12,13 @@ from functools import partial
 from typing import Any
 
 from core.actions import Action, Kind, declare
+from core.admin import ConfirmForm
 from diagnostics import fault_signals, lifecycle, services
 from diagnostics import forms as f
 from diagnostics.api import inputs
 from diagnostics.api import serializers as s
 from diagnostics.models import FaultSignal, RootCauseCase
 from rma.actions import RETURN
-from rma.forms import ConfirmForm
 from rma.lifecycle import APPROVE_GOODWILL, PROCESS
 from rma.models import RMA
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.actions import Action, Kind, declare
+from core.admin import ConfirmForm
 from rma import forms, lifecycle, services
 from rma.api import serializers as s
 from rma.models import RMA, Compensation
@@ -94,7 +95,7 @@ START_DIAGNOSIS = Action(
     PROCESS,
     services.rma_start_diagnosis,
     to_status=S.DIAGNOSING,
-    form=forms.ConfirmForm,
+    form=ConfirmForm,
     api=False,  # the API's diagnose starts the diagnosis of a received return itself
     customer_message="A technician has started examining your device.",
     style="primary",
@@ -120,7 +121,7 @@ ACCEPT_QUOTE = Action(
     services.rma_accept_quote,
     to_status=S.REPAIRING,
     from_statuses=frozenset({S.AWAITING_CUSTOMER}),
-    form=forms.ConfirmForm,
+    form=ConfirmForm,
     description="The customer accepted the quote (→ repairing, coverage paid).",
     offer=lambda rma: rma.quote_status == RMA.QuoteStatus.PENDING,
     anonymous_sources=frozenset({"page"}),
@@ -133,7 +134,7 @@ DECLINE_QUOTE = Action(
     PROCESS,
     services.rma_decline_quote,
     from_statuses=frozenset({S.AWAITING_CUSTOMER}),
-    form=forms.ConfirmForm,
+    form=ConfirmForm,
     description="The customer declined the quote: the unit goes back unrepaired.",
     offer=lambda rma: rma.quote_status == RMA.QuoteStatus.PENDING,
     anonymous_sources=frozenset({"page"}),
@@ -147,7 +148,7 @@ REPAIR = Action(
     services.rma_repair,
     to_status=S.REPAIRING,
     from_statuses=frozenset({S.DIAGNOSING}),
-    form=forms.ConfirmForm,
+    form=ConfirmForm,
     description="Start a repair covered by warranty (diagnosing → repairing).",
     offer=lambda rma: rma.coverage == RMA.Coverage.WARRANTY,
     customer_message="Your device is being repaired at no charge.",
