@@ -29,7 +29,8 @@ router.register("components", ComponentViewSet, basename="component")
 v1 = [
     path("auth/token/", TokenView.as_view(), name="token"),
     *router.urls,
-    *[path(f"reports/{name}/", view.as_view(), name=f"report-{name}") for name, view in REPORT_VIEWS.items()],
+    *[path(f"reports/{name}/", view.as_view(), name=f"report-{name}") for name, (view, _) in REPORT_VIEWS.items()],
+    *[path(f"reports/{name}.csv", csv.as_view(), name=f"report-{name}-csv") for name, (_, csv) in REPORT_VIEWS.items()],
 ]
 
 urlpatterns = [

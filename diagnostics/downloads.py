@@ -1,4 +1,4 @@
-"""Attachments served to staff only, always as downloads that a browser will not render.
+"""Attachments and customers' proofs of purchase, served to staff only as downloads a browser will not render.
 
 Uploaded files are never served from MEDIA_URL: these views check the user's permission, then send
 the file with ``Content-Disposition: attachment``, the type its content was checked to be,
@@ -18,19 +18,24 @@ from django.utils.text import get_valid_filename
 
 from diagnostics.attachments import attachment_content_type
 from diagnostics.models import CaseAttachment, DiagnosisAttachment
+from rma.models import ProofOfPurchase
 
-MODELS: dict[str, tuple[type[DiagnosisAttachment] | type[CaseAttachment], str]] = {
+Attachment = DiagnosisAttachment | CaseAttachment | ProofOfPurchase
+
+MODELS: dict[str, tuple[type[Attachment], str]] = {
     "diagnosis": (DiagnosisAttachment, "diagnostics.view_diagnosisattachment"),
     "case": (CaseAttachment, "diagnostics.view_caseattachment"),
+    # a customer's receipt: for the staff who confirm ownership
+    "proof": (ProofOfPurchase, "rma.process_rma"),
 }
 
 
-def attachment_url(attachment: DiagnosisAttachment | CaseAttachment) -> str:
-    kind = "case" if isinstance(attachment, CaseAttachment) else "diagnosis"
+def attachment_url(attachment: Attachment) -> str:
+    kind = {CaseAttachment: "case", ProofOfPurchase: "proof"}.get(type(attachment), "diagnosis")
     return reverse("attachments:download", args=[kind, attachment.pk])
 
 
-def download_name(attachment: DiagnosisAttachment | CaseAttachment) -> str:
+def download_name(attachment: Attachment) -> str:
     """The uploaded name made safe, with the suffix of the stored (checked) type."""
     stored = attachment.file.name or ""
     suffix = stored[stored.rfind(".") :] if "." in stored else ""
@@ -48,7 +53,7 @@ def attachment_download(request: HttpRequest, kind: str, pk: int) -> HttpRespons
         return redirect_to_login(request.get_full_path())
     if not user.has_perm(permission):
         raise PermissionDenied
-    attachment: DiagnosisAttachment | CaseAttachment = get_object_or_404(model, pk=pk)  # type: ignore[assignment]
+    attachment: Attachment = get_object_or_404(model, pk=pk)  # type: ignore[assignment]
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:

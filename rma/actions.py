@@ -34,6 +34,68 @@ def _compensation_undecided(rma: RMA) -> bool:
     return not Compensation.objects.filter(rma=rma).exclude(status=Compensation.Status.SUGGESTED).exists()
 
 
+def _ownership_in_question(rma: RMA) -> bool:
+    return rma.ownership == RMA.Ownership.TO_CONFIRM
+
+
+# Ownership (SPEC §8): a return started by someone other than the unit's registered owner.
+CONFIRM_OWNERSHIP = Action(
+    RETURN,
+    "confirm_ownership",
+    "Confirm ownership",
+    PROCESS,
+    services.rma_confirm_ownership,
+    from_statuses=frozenset({S.SUBMITTED}),
+    form=forms.OwnershipNoteForm,
+    serializer=s.OwnershipNoteSerializer,
+    description=(
+        "A proof of purchase was checked: the person who started the return owns the unit, and the return may be "
+        "authorized (the unit is then registered to them)."
+    ),
+    offer=_ownership_in_question,
+    customer_message=(
+        "Thank you: we have checked your proof of purchase and confirmed that the device is yours. "
+        "We will now look at your return."
+    ),
+    style="primary",
+    example=lambda rma: {"note": "Receipt checked."},
+)
+REFUSE_OWNERSHIP = Action(
+    RETURN,
+    "refuse_ownership",
+    "Refuse ownership",
+    lifecycle.REJECT,
+    services.rma_refuse_ownership,
+    to_status=S.REJECTED,
+    from_statuses=frozenset({S.SUBMITTED}),
+    form=forms.OwnershipNoteForm,
+    serializer=s.OwnershipNoteSerializer,
+    description="Ownership could not be confirmed: the return is rejected and the unit keeps its owner (supervisors).",
+    offer=_ownership_in_question,
+    customer_message=(
+        "We are sorry, we could not confirm that this device is yours, so we cannot accept this return. "
+        "If you think this is a mistake, please reply to this e-mail."
+    ),
+    style="danger",
+    example=lambda rma: {"note": "The registered owner says it was not them."},
+)
+# Not a button: opening the registered owner's own return cancels a stranger's (``rma_create``).
+SUPERSEDE = Action(
+    RETURN,
+    "supersede",
+    "Superseded by the owner's return",
+    PROCESS,
+    services.rma_supersede,
+    to_status=S.CANCELLED,
+    from_statuses=frozenset({S.SUBMITTED}),
+    api=False,
+    anonymous_sources=frozenset({"page"}),
+    customer_message=(
+        "This return has been closed: the registered owner of the device has started a return for it. "
+        "If you think this is a mistake, please reply to this e-mail."
+    ),
+    example=lambda rma: {"by_number": "RMA-OWNER"},
+)
 AUTHORIZE = Action(
     RETURN,
     "authorize",
@@ -43,7 +105,11 @@ AUTHORIZE = Action(
     to_status=S.AUTHORIZED,
     form=forms.AuthorizeForm,
     serializer=s.AuthorizeSerializer,
-    description="Approve the return (submitted → authorized); `instructions` are added to the customer's e-mail.",
+    description=(
+        "Approve the return (submitted → authorized); `instructions` are added to the customer's e-mail. "
+        "Refused with `ownership_unconfirmed` while the unit's ownership is to confirm."
+    ),
+    offer=lambda rma: not _ownership_in_question(rma),
     customer_message="Your return is approved. Please pack the device and send it to our repair centre.",
     style="primary",
 )
@@ -263,6 +329,9 @@ APPROVE_COMPENSATION = Action(
 )
 
 declare(
+    CONFIRM_OWNERSHIP,
+    REFUSE_OWNERSHIP,
+    SUPERSEDE,
     AUTHORIZE,
     REJECT,
     CANCEL,

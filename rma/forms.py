@@ -69,6 +69,15 @@ class ShipForm(forms.Form):
     tracking_number = forms.CharField(max_length=100)
 
 
+class OwnershipNoteForm(forms.Form):
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Internal note",
+        help_text="What you checked (kept on the timeline, not shown to the customer).",
+    )
+
+
 class CloseForm(forms.Form):
     resolution = forms.ChoiceField(
         choices=[("", "Derived from what happened"), *RMA.Resolution.choices],
@@ -139,6 +148,21 @@ class ReturnLookupForm(forms.Form):
             "invalid": "Please enter an e-mail address like name@example.com.",
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class ProofOfPurchaseForm(forms.Form):
+    file = forms.FileField(
+        label="Your proof of purchase",
+        max_length=255,
+        help_text="A photo (JPEG or PNG) or a PDF of the receipt or invoice, up to 10 MB.",
+        error_messages={
+            "required": "Please choose the file of your receipt or invoice.",
+            "empty": "The file is empty.",
+            "invalid": "Please choose the file of your receipt or invoice.",
+            "max_length": "Please give the file a shorter name.",
+        },
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,application/pdf,.jpg,.jpeg,.png,.pdf"}),
     )
 
 

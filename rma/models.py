@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import PurePath
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -143,6 +146,15 @@ class RMAQuoteStatus(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+class RMAOwnership(models.TextChoices):
+    """Whether the person who started a return has shown the unit is theirs (SPEC §8 "Ownership")."""
+
+    NOT_IN_QUESTION = "", "Not in question"
+    TO_CONFIRM = "to_confirm", "Ownership to confirm"
+    CONFIRMED = "confirmed", "Ownership confirmed"
+    REFUSED = "refused", "Ownership refused"
+
+
 class RMA(models.Model):
     Status = RMAStatus
     Coverage = RMACoverage
@@ -150,6 +162,7 @@ class RMA(models.Model):
     Resolution = RMAResolution
     Disposition = RMADisposition
     QuoteStatus = RMAQuoteStatus
+    Ownership = RMAOwnership
 
     number = models.CharField(max_length=16, unique=True, editable=False)
     external_id = models.CharField(max_length=100, unique=True, null=True, blank=True, editable=False)
@@ -178,6 +191,14 @@ class RMA(models.Model):
     is_repeat = models.BooleanField(default=False, editable=False)
     repeat_of = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="repeats", editable=False
+    )
+    ownership = models.CharField(
+        max_length=12,
+        choices=RMAOwnership.choices,
+        blank=True,
+        default=RMAOwnership.NOT_IN_QUESTION,
+        editable=False,
+        help_text="To confirm when the unit's registered owner has another e-mail than the person who started it.",
     )
     quote_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True, editable=False)
     quote_status = models.CharField(max_length=16, choices=RMAQuoteStatus.choices, blank=True, editable=False)
@@ -231,6 +252,17 @@ class RMA(models.Model):
                 condition=~Q(status__in=["closed", "rejected", "cancelled"]),
                 name="rma_one_open_per_device",
             ),
+            models.CheckConstraint(
+                condition=Q(ownership="") | Q(ownership__in=RMAOwnership.values), name="rma_ownership_valid"
+            ),
+            # a return whose ownership is in question goes no further than submitted
+            models.CheckConstraint(
+                condition=~Q(ownership="to_confirm") | Q(status__in=["submitted", "rejected", "cancelled"]),
+                name="rma_ownership_confirmed_before_authorized",
+            ),
+            models.CheckConstraint(
+                condition=~Q(ownership="refused") | Q(status="rejected"), name="rma_ownership_refused_rejects"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "due_at"], name="rma_status_due_idx"),
@@ -249,6 +281,40 @@ class RMA(models.Model):
     @property
     def is_overdue(self) -> bool:
         return not self.is_final and self.due_at is not None and self.due_at < timezone.now()
+
+    @property
+    def shows_unit_details(self) -> bool:
+        """Whether the person who started it may read the unit's model and warranty (not while ownership
+        is in question or after it was refused)."""
+        return self.ownership not in (RMAOwnership.TO_CONFIRM, RMAOwnership.REFUSED)
+
+
+def proof_of_purchase_path(instance: ProofOfPurchase, filename: str) -> str:
+    """Stored under a generated name with the suffix of its checked type; the uploaded name is only data."""
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"proofs/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class ProofOfPurchase(models.Model):
+    """A receipt or invoice uploaded on the status page of a return whose ownership is to confirm.
+
+    Served only to staff, as a download (``diagnostics.downloads``).
+    """
+
+    rma = models.ForeignKey(RMA, on_delete=models.PROTECT, related_name="proofs")
+    file = models.FileField(upload_to=proof_of_purchase_path)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = "proof of purchase"
+        verbose_name_plural = "proofs of purchase"
+
+    def __str__(self) -> str:
+        return self.original_name or self.file.name or ""
 
 
 class GoodwillGrant(models.Model):

@@ -121,7 +121,7 @@ def event_context(event: RMAEvent, rma: RMA) -> dict[str, Any]:
         "outcome": "" if ended else outcome.text,
         "outcome_by": "" if ended else public.day(outcome.by),
         "warranty_position": public.warranty_position(rma),
-        "device": public.unit_phrase(rma.device),
+        "device": public.device_name(rma),
         "follow_up_coming": rma.status == RMA.Status.CLOSED and public.follow_up_unit(rma) is not None,
     }
 

@@ -99,8 +99,21 @@ def _goodwill_still_possible(rma: RMA) -> bool:
     return not rma.events.filter(action="record_diagnosis").exists()
 
 
+def device_name(rma: RMA) -> str:
+    """The unit as the customer reads it: its model and serial, or only the serial they typed while
+    ownership is in question (SPEC §8 "Ownership")."""
+    device = rma.device
+    if not rma.shows_unit_details:
+        return f"device ({device.serial_number})"
+    return f"{device.product_model.name} ({device.serial_number})"
+
+
 def warranty_position(rma: RMA) -> str:
     """Whether the customer pays, and why, in plain words: for the unit they have or will have."""
+    if not rma.shows_unit_details:  # nothing of the unit's warranty to someone who may not own it
+        return (
+            "Once we have confirmed that the device is yours, we will tell you what the return costs you, if anything."
+        )
     replacement = replacement_sent(rma)
     if replacement is not None:
         ends_on = replacement.warranty_ends_on

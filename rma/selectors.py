@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.exceptions import NotFound
 from rma import lifecycle, policy, resolutions, service_levels
-from rma.models import RMA, Compensation, Device, FollowUp, GoodwillGrant, RMAEvent
+from rma.models import RMA, Compensation, Device, FollowUp, GoodwillGrant, ProofOfPurchase, RMAEvent
 from rma.normalise import normalise_serial
 
 
@@ -151,6 +151,11 @@ def compensation_of(rma: RMA) -> Compensation | None:
     """The compensation of one return (suggested or decided), with the unit whose warranty it extended and
     who decided it."""
     return Compensation.objects.select_related("device", "approved_by").filter(rma_id=rma.pk).first()
+
+
+def proofs_of(rma: RMA) -> QuerySet[ProofOfPurchase]:
+    """The proofs of purchase uploaded for a return, oldest first."""
+    return ProofOfPurchase.objects.filter(rma_id=rma.pk).order_by("uploaded_at", "id")
 
 
 def follow_up_of(rma: RMA) -> FollowUp | None:

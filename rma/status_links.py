@@ -59,8 +59,9 @@ def _live_links(token: str, now: datetime):
     )
 
 
-def status_page_version(token: str, *, now: datetime | None = None) -> tuple[str, str] | None:
-    """What the status page a token opens depends on, cheaply: (status, version), or None for a dead link.
+def status_page_version(token: str, *, now: datetime | None = None) -> tuple[str, str, str] | None:
+    """What the status page a token opens depends on, cheaply: (status, ownership, version), or None for a
+    dead link.
 
     The version is the RMA row's ``updated_at``, which every transition stamps (``rma_transition``:
     status changes, notes and messages, diagnoses, compensation); what changes without it (a
@@ -73,7 +74,7 @@ def status_page_version(token: str, *, now: datetime | None = None) -> tuple[str
     after_close = now - timedelta(days=settings.RMA_STATUS_LINK_DAYS_AFTER_CLOSE)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT link.rma_id, rma.status, rma.updated_at FROM {StatusLink._meta.db_table} link "
+            f"SELECT link.rma_id, rma.status, rma.ownership, rma.updated_at FROM {StatusLink._meta.db_table} link "
             f"JOIN {RMA._meta.db_table} rma ON rma.id = link.rma_id "
             "WHERE link.token_hash = %s AND link.expires_at > %s AND (rma.closed_at IS NULL OR rma.closed_at > %s)",
             [token_hash(token), now, after_close],
@@ -81,8 +82,8 @@ def status_page_version(token: str, *, now: datetime | None = None) -> tuple[str
         row = cursor.fetchone()
     if row is None:
         return None
-    rma_id, status, updated_at = row
-    return status, f"{rma_id}.{updated_at}"
+    rma_id, status, ownership, updated_at = row
+    return status, ownership, f"{rma_id}.{updated_at}"
 
 
 def rma_by_status_token(token: str, *, now: datetime | None = None) -> RMA | None:

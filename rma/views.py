@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from core import ratelimit
 from core.csrf import csrf_protect_no_referrer
-from core.exceptions import DomainError
+from core.exceptions import DomainError, InvalidInput
 from core.http import client_ip
 from rma import forms, notices, public, selectors, services, status_links
 from rma.models import RMA, Source
@@ -69,17 +69,13 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "rma/home.html", {"lookup_form": forms.ReturnLookupForm()})
 
 
-START_ERRORS = {
-    "unknown_serial": (
-        "serial_number",
-        "We could not find a device with this serial number. Please check it against the label: "
-        "0 (zero) and O, or 1 and I, are easy to mix up.",
-    ),
-    "device_not_in_service": (
-        "serial_number",
-        "This serial number belongs to a unit we have not sold yet. Please check it against the label on your device.",
-    ),
-}
+# An unknown serial and a unit never sold get the same answer, so the form tells nobody what was sold.
+SERIAL_NOT_FOUND = (
+    "serial_number",
+    "We cannot find this serial number. Please check it against the label on your device: "
+    "0 (zero) and O, or 1 and I, are easy to mix up.",
+)
+START_ERRORS = {"unknown_serial": SERIAL_NOT_FOUND, "device_not_in_service": SERIAL_NOT_FOUND}
 
 
 @csrf_protect_no_referrer
@@ -186,7 +182,13 @@ def return_track(request: HttpRequest, token: str) -> HttpResponse:
     follow_up_form = forms.FollowUpAnswerForm()
     if request.method == "POST":
         try:
-            if request.POST.get("form") == "quote":
+            if request.POST.get("form") == "proof":
+                proof_form = forms.ProofOfPurchaseForm(request.POST, request.FILES)
+                if proof_form.is_valid():
+                    services.proof_of_purchase_add(rma=rma, file=proof_form.cleaned_data["file"])
+                    return see_other(request.path)
+                error, status = str(proof_form.errors["file"][0]), 400
+            elif request.POST.get("form") == "quote":
                 quote_form = forms.QuoteAnswerForm(request.POST)
                 if quote_form.is_valid():
                     accept = quote_form.cleaned_data["answer"] == "accept"
@@ -207,7 +209,8 @@ def return_track(request: HttpRequest, token: str) -> HttpResponse:
                     return see_other(request.path)
                 error = "Please tell us whether your device is working."
         except DomainError as refused:
-            error, status = TRACK_ERRORS.get(refused.code, refused.message), 409
+            error = TRACK_ERRORS.get(refused.code, refused.message)
+            status = 400 if isinstance(refused, InvalidInput) else 409
             rma.refresh_from_db()
     response = render(
         request,
@@ -239,8 +242,8 @@ def _status_page_cache_key(request: HttpRequest, token: str) -> str | None:
     found = status_links.status_page_version(token)
     if found is None:
         return None
-    status, version = found
-    if status in STATUSES_WITH_FORMS:
+    status, ownership, version = found
+    if status in STATUSES_WITH_FORMS or ownership == RMA.Ownership.TO_CONFIRM:  # a proof of purchase to upload
         return None
     today = timezone.localdate().isoformat()  # "by" dates and lateness are counted from today
     return "status-page:" + hashlib.sha256(f"{token}|{version}|{today}".encode()).hexdigest()
@@ -251,6 +254,7 @@ def status_page_context(request: HttpRequest, rma: RMA, **extra) -> dict:
     follow_up = selectors.follow_up_of(rma) if rma.status == RMA.Status.CLOSED else None
     compensation = selectors.compensation_of(rma)
     follow_up_unit = public.follow_up_unit(rma) if rma.status == RMA.Status.CLOSED else None
+    proof_wanted = rma.ownership == RMA.Ownership.TO_CONFIRM and rma.status == RMA.Status.SUBMITTED
     return {
         "rma": rma,
         "device": rma.device,
@@ -261,11 +265,14 @@ def status_page_context(request: HttpRequest, rma: RMA, **extra) -> dict:
         "outcome": public.expected_outcome(rma),
         "warranty_position": public.warranty_position(rma),
         "compensation": public.compensation_sentence(compensation),
-        "notices": notices.notices_for(rma),
+        "notices": notices.notices_for(rma) if rma.shows_unit_details else [],
         "timeline": list(selectors.rma_customer_timeline(rma).order_by("-created_at", "-id")),
         "follow_up": follow_up,
         "follow_up_unit": follow_up_unit,
         "ask_follow_up": follow_up_unit is not None and not (follow_up and follow_up.answer),
         "quote_pending": rma.status == RMA.Status.AWAITING_CUSTOMER and rma.quote_status == RMA.QuoteStatus.PENDING,
+        "proof_wanted": proof_wanted,
+        "proofs": list(selectors.proofs_of(rma)) if proof_wanted else [],
+        "proof_form": forms.ProofOfPurchaseForm(),
         **extra,
     }

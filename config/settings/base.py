@@ -141,9 +141,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON bodies only: the schema offers application/json alone, and a form or multipart body is refused (415).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
     "PAGE_SIZE": 50,
@@ -161,7 +164,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Returns and root cause API",
     "DESCRIPTION": (
         "Devices, returns and their lifecycle, diagnoses, failure patterns, root-cause cases and failure reports. "
-        "Authenticate with `Authorization: Token <key>` (from `POST /api/v1/auth/token/`) or a staff session. "
+        "Authenticate with `Authorization: Bearer <key>` or `Authorization: Token <key>` (the key from "
+        "`POST /api/v1/auth/token/`), or a staff session. Request bodies are JSON. "
         'Errors are `{"code", "message"}`: 400 bad input, 401 no credentials, 403 not allowed, 404 unknown, '
         "409 refused by the lifecycle or the policy."
     ),
@@ -181,6 +185,7 @@ SPECTACULAR_SETTINGS = {
         "RMAStatusEnum": "rma.models.RMAStatus",
         "PatternStatusEnum": "diagnostics.models.PatternStatus",
         "CaseStatusEnum": "diagnostics.models.CaseStatus",
+        "FaultSignalStatusEnum": "diagnostics.models.FaultSignalStatus",
     },
 }
 
@@ -302,6 +307,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 DIAGNOSTICS_ATTACHMENT_MAX_BYTES = env.int("DIAGNOSTICS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # The largest picture accepted, in pixels (width × height): a small file can declare a huge picture.
 DIAGNOSTICS_ATTACHMENT_MAX_PIXELS = env.int("DIAGNOSTICS_ATTACHMENT_MAX_PIXELS", default=50_000_000)
+# Proofs of purchase uploaded on a return's status page when ownership is to confirm (SPEC §8):
+# their size, and how many one return may have (the same pixel limit as above applies).
+RMA_PROOF_MAX_BYTES = env.int("RMA_PROOF_MAX_BYTES", default=10 * 1024 * 1024)
+RMA_PROOF_MAX_FILES = env.int("RMA_PROOF_MAX_FILES", default=5)
 
 # Recurring-fault detection (SPEC §7): the nightly scan, its false-alarm budget (false alarms a year over
 # all cells), the reporting-lag weeks left out of the baseline fit, and the fewest failures that can alarm.

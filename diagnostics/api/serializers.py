@@ -5,10 +5,11 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from core.api.input import StrictInput
+from core.api.output import ModelOutput
 from diagnostics.models import Component, Diagnosis, FailurePattern, FaultSignal, PatternEvent, RootCauseCase
 
 
-class ComponentSerializer(serializers.ModelSerializer):
+class ComponentSerializer(ModelOutput):
     class Meta:
         model = Component
         fields = ["code", "name"]
@@ -23,7 +24,7 @@ class ComponentRenameSerializer(StrictInput):
     name = serializers.CharField(max_length=200)
 
 
-class PatternEventSerializer(serializers.ModelSerializer):
+class PatternEventSerializer(ModelOutput):
     actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
 
     class Meta:
@@ -31,10 +32,14 @@ class PatternEventSerializer(serializers.ModelSerializer):
         fields = ["action", "from_status", "to_status", "actor", "source", "reason", "created_at"]
 
 
-class FailurePatternSerializer(serializers.ModelSerializer):
+class FailurePatternSerializer(ModelOutput):
     component = serializers.CharField(source="component.code", read_only=True)
     owner = serializers.CharField(source="owner.username", read_only=True, allow_null=True, default=None)
-    affected_models = serializers.SerializerMethodField()
+    affected_models = serializers.SerializerMethodField(help_text="SKUs; empty: every model.")
+    affected_lots = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="Empty: every lot.")
+    affected_firmware = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="Empty: every firmware version."
+    )
 
     class Meta:
         model = FailurePattern
@@ -119,7 +124,7 @@ class PatternMoveSerializer(StrictInput):
     effective_from_date = serializers.DateField(required=False, allow_null=True)
 
 
-class DiagnosisSerializer(serializers.ModelSerializer):
+class DiagnosisSerializer(ModelOutput):
     rma = serializers.CharField(source="rma.number", read_only=True)
     serial_number = serializers.CharField(source="rma.device.serial_number", read_only=True)
     model_sku = serializers.CharField(source="rma.device.product_model.sku", read_only=True)
@@ -163,7 +168,7 @@ class GrantGoodwillSerializer(StrictInput):
     replacement_serial = serializers.CharField(max_length=64)
 
 
-class RootCauseCaseSerializer(serializers.ModelSerializer):
+class RootCauseCaseSerializer(ModelOutput):
     rma = serializers.CharField(source="rma.number", read_only=True)
     serial_number = serializers.CharField(source="device.serial_number", read_only=True)
     model_sku = serializers.CharField(source="device.product_model.sku", read_only=True)
@@ -208,7 +213,7 @@ class CaseCloseSerializer(StrictInput):
     new_pattern = NewPatternSerializer(required=False, allow_null=True)
 
 
-class FaultSignalSerializer(serializers.ModelSerializer):
+class FaultSignalSerializer(ModelOutput):
     model_sku = serializers.CharField(source="product_model.sku", read_only=True)
     component = serializers.CharField(source="component.code", read_only=True)
     cell_label = serializers.CharField(read_only=True)

@@ -101,6 +101,14 @@ class CustodyChangeInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("actor")
 
 
+# Written only by the services (``rma_transition`` and the actions): never by the change form.
+LIFECYCLE_FIELDS = frozenset(field.name for field in RMA._meta.concrete_fields if not field.editable) | {
+    "device",
+    "customer",
+    "inbound_tracking",
+}
+
+
 @admin.register(RMA)
 class RMAAdmin(ActionModelAdmin):
     list_display = [
@@ -130,6 +138,7 @@ class RMAAdmin(ActionModelAdmin):
         "coverage_line",
         "device_link",
         "customer",
+        "ownership_line",
         "fault_description",
         "channel",
         "repeat_line",
@@ -147,7 +156,10 @@ class RMAAdmin(ActionModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["number", "status_sentence", "due_line", "promised_on"]}),
-        ("Unit and customer", {"fields": ["device_link", "customer", "fault_description", "channel", "reported_on"]}),
+        (
+            "Unit and customer",
+            {"fields": ["device_link", "customer", "ownership_line", "fault_description", "channel", "reported_on"]},
+        ),
         ("Cover", {"fields": ["coverage_line", "repeat_line", "quote_line"]}),
         (
             "Outcome",
@@ -189,6 +201,8 @@ class RMAAdmin(ActionModelAdmin):
             labels.append(("#b00020", "overdue"))
         if rma.is_repeat:
             labels.append(("#8a5a00", "repeat"))
+        if rma.ownership == RMA.Ownership.TO_CONFIRM:
+            labels.append(("#8a5a00", "ownership to confirm"))
         return format_html_join(" ", '<strong style="color:{}">{}</strong>', labels)
 
     # Change page --------------------------------------------------------------------------------
@@ -223,6 +237,28 @@ class RMAAdmin(ActionModelAdmin):
         if rma.is_overdue:
             return format_html('<strong style="color:#b00020">Overdue since {}</strong>', when)
         return when
+
+    @admin.display(description="ownership")
+    def ownership_line(self, rma: RMA) -> str:
+        """Whether the customer owns the unit, with the registered owner and the proofs uploaded."""
+        owner = rma.device.owner
+        registered = f"registered owner {owner.email}" if owner else "no registered owner"
+        if rma.ownership == RMA.Ownership.NOT_IN_QUESTION:
+            return "The customer is the registered owner" if owner and owner.pk == rma.customer_id else registered
+        proofs = format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("attachments:download", args=["proof", proof.pk]), proof.original_name or "file")
+                for proof in selectors.proofs_of(rma)
+            ),
+        )
+        return format_html(
+            "<strong>{}</strong> — {}; proof of purchase: {}",
+            rma.get_ownership_display(),
+            registered,
+            proofs or "none yet",
+        )
 
     @admin.display(description="device")
     def device_link(self, rma: RMA) -> str:
@@ -269,6 +305,17 @@ class RMAAdmin(ActionModelAdmin):
             extra_context["title"] = f"{rma.number} · {rma.get_status_display()}"
         extra_context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        """Save only the fields the change form edits, never the whole row it read.
+
+        The page is read-only today (every field is in ``readonly_fields``), so a POST writes nothing:
+        a lifecycle step committed since the row was read (another member of staff, the API, the
+        customer) survives it. Fields the lifecycle owns are never written here, whatever the form has.
+        """
+        fields = [name for name in form.changed_data if name in form.fields and name not in LIFECYCLE_FIELDS]
+        if fields:
+            obj.save(update_fields=fields)
 
     def page_panels(self, request: HttpRequest, rma: RMA) -> list[dict[str, Any]]:
         panel = compensation_panel(request, rma)

@@ -9,11 +9,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.input import StrictInput
+from core.api.output import ModelOutput
 from rma import policy
 from rma.models import RMA, Device, QuoteAnswerChannel, Refund, RMAEvent
 
 
-class DeviceRMASerializer(serializers.ModelSerializer):
+class DeviceRMASerializer(ModelOutput):
     """A return in a device's history."""
 
     class Meta:
@@ -21,7 +22,7 @@ class DeviceRMASerializer(serializers.ModelSerializer):
         fields = ["number", "status", "coverage", "resolution", "reported_on", "is_repeat", "created_at"]
 
 
-class DeviceSerializer(serializers.ModelSerializer):
+class DeviceSerializer(ModelOutput):
     model_sku = serializers.CharField(source="product_model.sku", read_only=True)
     model_name = serializers.CharField(source="product_model.name", read_only=True)
     owner_email = serializers.EmailField(source="owner.email", read_only=True, allow_null=True, default=None)
@@ -50,6 +51,7 @@ class DeviceDetailSerializer(DeviceSerializer):
     class Meta(DeviceSerializer.Meta):
         fields = [*DeviceSerializer.Meta.fields, "rmas"]
 
+    @extend_schema_field(DeviceRMASerializer(many=True))
     def get_rmas(self, device: Device) -> Any:
         return DeviceRMASerializer(self.context["rma_history"], many=True).data
 
@@ -64,7 +66,7 @@ class DeviceCreateSerializer(StrictInput):
     firmware_version = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 
-class RMAEventSerializer(serializers.ModelSerializer):
+class RMAEventSerializer(ModelOutput):
     actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
 
     class Meta:
@@ -81,7 +83,7 @@ class RMAEventSerializer(serializers.ModelSerializer):
         ]
 
 
-class RMASerializer(serializers.ModelSerializer):
+class RMASerializer(ModelOutput):
     """A return as the list shows it."""
 
     serial_number = serializers.CharField(source="device.serial_number", read_only=True)
@@ -104,6 +106,7 @@ class RMASerializer(serializers.ModelSerializer):
             "coverage",
             "resolution",
             "disposition",
+            "ownership",
             "is_repeat",
             "replacement_serial",
             "reported_on",
@@ -193,6 +196,12 @@ class ReasonSerializer(StrictInput):
 
 class OptionalReasonSerializer(StrictInput):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OwnershipNoteSerializer(StrictInput):
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="What was checked (internal, kept on the timeline)."
+    )
 
 
 class ReceiveSerializer(StrictInput):

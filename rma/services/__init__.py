@@ -8,6 +8,7 @@ from rma.services.devices import (
     device_create,
     device_extend_warranty,
     device_get,
+    device_lock_in_service,
     device_put_in_service,
     device_update,
     device_warranty_end,
@@ -18,6 +19,12 @@ from rma.services.erasure import ErasureReport, customer_erase
 from rma.services.follow_ups import follow_up_answer, follow_ups_queue_due
 from rma.services.goodwill import goodwill_eligibility, goodwill_grant
 from rma.services.imports import DeviceImportResult, devices_import, devices_import_csv
+from rma.services.ownership import (
+    proof_of_purchase_add,
+    rma_confirm_ownership,
+    rma_refuse_ownership,
+    rma_supersede,
+)
 from rma.services.quotes import rma_accept_quote, rma_decline_quote, rma_quote
 from rma.services.returns import (
     rma_add_note,
@@ -51,6 +58,7 @@ __all__ = [
     "device_create",
     "device_extend_warranty",
     "device_get",
+    "device_lock_in_service",
     "device_put_in_service",
     "device_update",
     "device_warranty_end",
@@ -62,6 +70,7 @@ __all__ = [
     "goodwill_grant",
     "outbox_enqueue",
     "product_model_set_warranty",
+    "proof_of_purchase_add",
     "record_event",
     "replacement_device_take",
     "rma_accept_quote",
@@ -69,6 +78,7 @@ __all__ = [
     "rma_authorize",
     "rma_cancel",
     "rma_close",
+    "rma_confirm_ownership",
     "rma_coverage_decide",
     "rma_create",
     "rma_decline_quote",
@@ -79,12 +89,14 @@ __all__ = [
     "rma_receive",
     "rma_record_diagnosis",
     "rma_refund",
+    "rma_refuse_ownership",
     "rma_reject",
     "rma_repair",
     "rma_replace",
     "rma_retain_unit",
     "rma_ship",
     "rma_start_diagnosis",
+    "rma_supersede",
     "rma_transition",
     "status_link_issue",
 ]

@@ -73,6 +73,30 @@ def device_get(serial_number: str) -> Device:
         raise NotFound(f"No device has serial {serial}.", code="unknown_serial") from None
 
 
+def device_lock_in_service(serial_number: str) -> Device:
+    """The unit with this serial, locked until the end of the transaction, if it was ever sold.
+
+    An unknown serial and a unit still in stock are refused after the same single query (their codes
+    differ for staff; the public form answers both the same way).
+    """
+    serial = normalise_serial(serial_number)
+    try:
+        device = (
+            Device.objects.select_for_update(of=("self",))
+            .select_related("product_model", "owner")
+            .get(serial_number=serial)
+        )
+    except Device.DoesNotExist:
+        raise NotFound(f"No device has serial {serial}.", code="unknown_serial") from None
+    if device.shipped_on is None and device.purchased_on is None:
+        raise InvalidInput(
+            f"{device.serial_number} has not been sold yet, so it cannot be returned.",
+            code="device_not_in_service",
+            field="serial_number",
+        )
+    return device
+
+
 WARRANTY_FIELDS = {"shipped_on", "purchased_on", "product_model", "warranty_extension_months"}
 
 

@@ -16,7 +16,20 @@ from rma import lifecycle, policy, service_levels
 from rma.models import RMA, Device, Refund, Source
 from rma.selectors import submission_key_hash
 from rma.services.compensation import compensation_assess
-from rma.services.devices import customer_get_or_create, device_get, device_put_in_service, replacement_device_take
+from rma.services.devices import (
+    customer_get_or_create,
+    device_lock_in_service,
+    device_put_in_service,
+    replacement_device_take,
+)
+from rma.services.ownership import (
+    owner_notify,
+    owner_register,
+    ownership_at_start,
+    ownership_check_before_authorize,
+    rma_supersede,
+    supersedes,
+)
 from rma.services.transitions import (
     Actor,
     Change,
@@ -89,8 +102,8 @@ def rma_create(
     """
     if not fault_description.strip():
         raise InvalidInput("Please describe the fault.", code="fault_description_required", field="fault_description")
-    device = device_get(serial_number)
-    device = Device.objects.select_for_update().get(pk=device.pk)
+    # An unknown serial and a unit never sold are refused after the same single query.
+    device = device_lock_in_service(serial_number)
     submission_key = submission_key_hash(idempotency_key) if idempotency_key else None
     if submission_key is not None:
         existing = RMA.objects.filter(submission_key=submission_key).first()
@@ -100,18 +113,16 @@ def rma_create(
                     "This submission was already used for another device.", code="idempotency_key_reused"
                 )
             return existing
-    if device.shipped_on is None and device.purchased_on is None:
-        raise InvalidInput(
-            f"{device.serial_number} has not been sold yet, so it cannot be returned.",
-            code="device_not_in_service",
-            field="serial_number",
-        )
     customer = customer_get_or_create(email=customer_email, name=customer_name, phone=phone)
+    ownership = ownership_at_start(device=device, customer=customer, actor=actor, confirmed=repeat_of is not None)
     open_rma = RMA.objects.filter(device=device).exclude(status__in=lifecycle.FINAL_STATUSES).first()
+    superseded = None
     if open_rma is not None:
-        raise TransitionRefused(
-            f"{device.serial_number} already has an open return ({open_rma.number}).", code="open_rma_exists"
-        )
+        if not supersedes(open_rma=open_rma, device=device, customer=customer):
+            raise TransitionRefused(
+                f"{device.serial_number} already has an open return ({open_rma.number}).", code="open_rma_exists"
+            )
+        superseded = open_rma
     reported_on = reported_on or timezone.localdate()
     decision, previous = rma_coverage_decide(device=device, reported_on=reported_on, previous=repeat_of)
     if repeat_of is not None:
@@ -126,6 +137,7 @@ def rma_create(
         coverage_reason=decision.reason,
         is_repeat=previous is not None,
         repeat_of=previous,
+        ownership=ownership,
         submission_key=submission_key,
         reported_on=reported_on,
         due_at=status_deadline(S.SUBMITTED, now),
@@ -133,41 +145,73 @@ def rma_create(
         created_at=now,
         updated_at=now,
     )
+    if superseded is not None:  # drawn first: the owner's return takes the unit's one open place
+        rma.number = _unused_number()
+        rma_supersede(rma=superseded, actor=actor, source=source, by_number=rma.number)
     for _attempt in range(5):
-        rma.number = rma_number_new()
+        rma.number = rma.number or rma_number_new()
         try:
             with transaction.atomic():
                 rma.save(force_insert=True)
             break
         except IntegrityError:
             if RMA.objects.filter(number=rma.number).exists():
+                rma.number = ""
                 continue
             raise
     else:
         raise RuntimeError("Could not draw an unused RMA number; is the number generator broken?")
-    if device.owner_id is None:
-        device.owner = customer
-        device.save(update_fields=["owner"])
+    message = f"We have received your return request {rma.number}. {lifecycle.CUSTOMER_SENTENCES[S.SUBMITTED]}"
+    if ownership == RMA.Ownership.TO_CONFIRM:
+        message = f"We have received your return request {rma.number}. {PROOF_REQUEST}"
     record_event(
         rma=rma,
         action="create",
         actor=actor,
         source=source,
         to_status=S.SUBMITTED,
-        customer_message=(
-            f"We have received your return request {rma.number}. {lifecycle.CUSTOMER_SENTENCES[S.SUBMITTED]}"
-        ),
+        customer_message=message,
         internal_note=decision.reason,
-        data={"coverage": decision.coverage, "coverage_code": decision.code, "in_warranty": decision.in_warranty},
+        data={
+            "coverage": decision.coverage,
+            "coverage_code": decision.code,
+            "in_warranty": decision.in_warranty,
+            **({"ownership": ownership} if ownership else {}),
+            **({"supersedes": superseded.number} if superseded is not None else {}),
+        },
     )
+    if ownership and device.owner is not None:
+        owner_notify(rma=rma, owner=device.owner)
     return rma
+
+
+PROOF_REQUEST = (
+    "This device is registered to someone else, so before we go further we need to check that it is yours: "
+    "please upload a proof of purchase (a photo or PDF of the receipt or invoice) on your return's page. "
+    "We will look at it within one working day."
+)
+
+
+def _unused_number() -> str:
+    for _attempt in range(5):
+        number = rma_number_new()
+        if not RMA.objects.filter(number=number).exists():
+            return number
+    raise RuntimeError("Could not draw an unused RMA number; is the number generator broken?")
 
 
 def rma_authorize(*, rma: RMA, actor: Actor, source: str, instructions: str = "") -> RMA:
     message = rma_action("authorize").customer_message
     if instructions.strip():
         message = f"{message}\n\n{instructions.strip()}"
-    return rma_transition(rma=rma, action="authorize", actor=actor, source=source, customer_message=message)
+
+    def apply(locked: RMA, change: Change) -> None:
+        ownership_check_before_authorize(locked)
+        owner_register(rma=locked, change=change)
+
+    return rma_transition(
+        rma=rma, action="authorize", actor=actor, source=source, customer_message=message, apply=apply
+    )
 
 
 def rma_reject(*, rma: RMA, actor: Actor, source: str, reason: str) -> RMA:

@@ -142,3 +142,91 @@ def test_blank_filters_mean_no_filter(api, engineer, fleet):
     answer = api(engineer).get("/api/v1/reports/pareto/", {"date_from": "", "model": "", "date_to": "2025-06-30"})
     assert answer.status_code == 200
     assert answer.json()["total_failures"] == 4
+
+
+def test_the_csv_path_answers_the_same_table_as_format_csv(api, engineer, fleet):
+    client = api(engineer)
+    params = {"date_to": "2025-06-30", "by": "component"}
+
+    by_path = client.get("/api/v1/reports/pareto.csv", params, HTTP_ACCEPT="application/json")
+    by_format = client.get("/api/v1/reports/pareto/", {**params, "format": "csv"})
+    refused = client.get("/api/v1/reports/pareto.csv", {"date_from": "soon"})
+
+    assert by_path.status_code == 200
+    assert by_path["Content-Type"].startswith("text/csv")
+    assert by_path["Content-Disposition"] == 'attachment; filename="pareto.csv"'
+    assert by_path.content == by_format.content
+    assert refused.status_code == 400 and refused.json()["errors"]["date_from"]
+
+
+def declared(serializer) -> dict:
+    """The fields a serializer declares, nested ones (and lists of them) as dicts of their own."""
+    shape = {}
+    for name, field in serializer.fields.items():
+        child = getattr(field, "child", field)
+        shape[name] = declared(child) if hasattr(child, "fields") else None
+    return shape
+
+
+def emitted(value) -> dict | None:
+    """The fields a JSON answer has, with every row (or nested object) merged into one shape."""
+    if isinstance(value, list):
+        shapes = [emitted(item) for item in value if isinstance(item, dict)]
+        return {k: v for shape in shapes for k, v in (shape or {}).items()} if shapes else None
+    if isinstance(value, dict):
+        return {name: emitted(item) for name, item in value.items()}
+    return None
+
+
+@pytest.mark.parametrize(
+    ("name", "by"),
+    [
+        ("pareto", ""),
+        ("pareto", "component"),
+        ("failure-rates", "model"),
+        ("failure-rates", "lot"),
+        ("failure-rates", "firmware"),
+        ("trend", ""),
+        ("life", "model"),
+        ("life", "component"),
+        ("no-fault-found", ""),
+        ("repeats", ""),
+        ("goodwill", ""),
+        ("fault-signals", ""),
+    ],
+)
+def test_each_report_answers_exactly_the_fields_its_schema_declares(api, engineer, fleet, name, by, build, supervisor):
+    from diagnostics import services as diagnostics_services
+    from diagnostics.api.report_serializers import SERIALIZERS
+    from diagnostics.models import Component, FaultSignal
+    from rma.models import RMA, Source
+
+    # a goodwill grant and a fault signal on a whole model (its lot and firmware null), as of today
+    kept = build(RMA.Status.DIAGNOSING, in_warranty=False)
+    diagnostics_services.goodwill_grant(
+        rma=kept, actor=supervisor, source=Source.ADMIN, reason="Unknown.", replacement_serial="GW-SHAPE"
+    )
+    FaultSignal.objects.create(
+        cell="model",
+        product_model=kept.device.product_model,
+        component=Component.objects.get(code="battery"),
+        observed=9,
+        expected=2.5,
+        units_in_service=1500,
+        rate_ratio=3.6,
+        statistic=8.1,
+        threshold=6.0,
+        first_detected_on=dt.date(2025, 6, 2),
+        evidence_as_of=dt.date(2025, 6, 2),
+    )
+    params = {"by": by} if by else {}
+    if name != "goodwill":
+        params["date_to"] = "2025-06-30"
+    body = api(engineer).get(f"/api/v1/reports/{name}/", params).json()
+    wanted = declared(SERIALIZERS[name]())
+    if name == "failure-rates":  # the grouping column is there only when grouped by it
+        for column in {"lot", "firmware"} - {by}:
+            wanted["rows"].pop(column)
+
+    assert body["rows"], "every report has rows here"
+    assert emitted(body) == wanted

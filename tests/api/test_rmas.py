@@ -136,6 +136,45 @@ def test_no_credentials_is_401_with_www_authenticate(api):
     assert answer.json()["code"] == "authentication_failed"
 
 
+@pytest.mark.parametrize("scheme", ["Bearer", "Token", "bearer"])
+def test_the_token_is_taken_after_bearer_or_token(api, technician, scheme):
+    from rest_framework.authtoken.models import Token
+
+    key = Token.objects.create(user=technician).key
+
+    answer = api().get("/api/v1/rmas/", HTTP_AUTHORIZATION=f"{scheme} {key}")
+
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header, code",
+    [("Bearer", "authentication_failed"), ("Bearer a b", "authentication_failed"), ("Basic abc", "not_authenticated")],
+)
+def test_a_malformed_or_foreign_authorization_is_401(api, header, code):
+    answer = api().get("/api/v1/rmas/", HTTP_AUTHORIZATION=header)
+    assert answer.status_code == 401
+    assert answer.json()["code"] == code
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data; boundary=x", "application/x-www-form-urlencoded"])
+def test_bodies_are_json_only(api, technician, build, content_type):
+    rma = build(S.SUBMITTED)
+    answer = api(technician).post(f"/api/v1/rmas/{rma.number}/authorize/", b"instructions=x", content_type=content_type)
+
+    assert answer.status_code == 415
+    assert answer.json()["code"] == "unsupported_media_type"
+    rma.refresh_from_db()
+    assert rma.status == S.SUBMITTED
+
+
+def test_an_action_without_input_takes_no_body_at_all(api, technician, build):
+    rma = build(S.SUBMITTED)
+    answer = api(technician).post(f"/api/v1/rmas/{rma.number}/authorize/")
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "authorized"
+
+
 def test_engineers_cannot_move_returns(api, engineer, build):
     rma = build(S.SUBMITTED)
 

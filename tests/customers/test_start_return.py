@@ -85,7 +85,7 @@ def test_submitting_opens_a_return_and_shows_the_acknowledgement(
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"serial_number": "SN-DOES-NOT-EXIST"}, "serial_number", "We could not find a device with this serial number"),
+        ({"serial_number": "SN-DOES-NOT-EXIST"}, "serial_number", "We cannot find this serial number"),
         ({"serial_number": ""}, "serial_number", "Please enter your device"),
         ({"email": "ada@"}, "email", "Please enter an e-mail address like name@example.com."),
         ({"fault_description": "   "}, "fault_description", "Please describe the fault"),
@@ -182,5 +182,5 @@ def test_a_unit_still_in_stock_cannot_be_returned(client, in_warranty_device):
     DeviceFactory(serial_number="SN-IN-STOCK", shipped_on=None, owner=None)
     response = client.post(START, form_data("SN-IN-STOCK"))
     assert response.status_code == 200
-    assert "a unit we have not sold yet" in response.content.decode()
+    assert "We cannot find this serial number" in response.content.decode()  # as for a serial we never made
     assert not RMA.objects.exists()

@@ -64,7 +64,7 @@ def test_a_customer_follows_a_return_from_start_to_follow_up(
     shoot(page, "03-start-form")
     page.get_by_role("button", name="Send my request").click()
     error = page.locator("#id_serial_number_error")
-    assert "could not find a device" in error.inner_text()
+    assert "cannot find this serial number" in error.inner_text()
     assert page.get_by_label("Your name").input_value() == "Ada Lovelace"  # what was typed is kept
     assert page.get_by_label("What went wrong?").input_value().startswith("The battery drains")
     assert page.get_by_label("Serial number").get_attribute("aria-invalid") == "true"

@@ -85,7 +85,7 @@ class Actions:
         self.supervisor = supervisor
 
     def actor_for(self, action: str):
-        if action in ("reject", "grant_goodwill", "refund"):
+        if action in ("reject", "refuse_ownership", "grant_goodwill", "refund"):
             return self.supervisor, Source.ADMIN
         if action in ("accept_quote", "decline_quote"):
             return None, Source.PAGE
@@ -203,6 +203,7 @@ ONLY_FROM_REFUSED = [
 
 def test_actions_narrower_than_the_table():
     assert sorted(ONLY_FROM_REFUSED) == [
+        (S.AUTHORIZED, "supersede"),  # only a return still waiting for its ownership to be confirmed
         (S.AWAITING_CUSTOMER, "close"),
         (S.AWAITING_CUSTOMER, "repair"),
         (S.DIAGNOSING, "accept_quote"),

@@ -9,7 +9,7 @@ from core.actions import registry
 from core.exceptions import ActionNotPermitted
 from diagnostics.roles import ENGINEER, SUPERVISOR, TECHNICIAN
 from rma.models import RMA, CustodyChange, GoodwillGrant, RMAEvent, Source
-from tests.factories import UserFactory
+from tests.factories import CustomerFactory, UserFactory
 from tests.helpers import last_event, perform, reload
 
 ACTIONS = {action.name: action for action in registry.of("rma")}
@@ -39,12 +39,34 @@ SETUP = {
     "dispose_unit": (S.REPLACING, True),
     "note": (S.DIAGNOSING, True),
     "approve_compensation": (S.SHIPPED, True),
+    "confirm_ownership": (S.SUBMITTED, True),
+    "refuse_ownership": (S.SUBMITTED, True),
+    "supersede": (S.SUBMITTED, True),
 }
 ALL_ACTIONS = sorted(SETUP)
+# Tried on a return started by someone other than the unit's registered owner (ownership to confirm).
+IN_QUESTION = {"confirm_ownership", "refuse_ownership", "supersede"}
+
+
+def rma_for(action, build, make_device):
+    status, in_warranty = SETUP[action]
+    device = None
+    if action in IN_QUESTION:
+        device = make_device(in_warranty=in_warranty, owner=CustomerFactory(email="registered@example.com"))
+    return build(status, in_warranty=in_warranty, device=device)
+
 
 ROLE_MAY = {
     TECHNICIAN: set(ALL_ACTIONS)
-    - {"reject", "grant_goodwill", "approve_compensation", "refund", "accept_quote", "decline_quote"},
+    - {
+        "reject",
+        "refuse_ownership",
+        "grant_goodwill",
+        "approve_compensation",
+        "refund",
+        "accept_quote",
+        "decline_quote",
+    },
     SUPERVISOR: set(ALL_ACTIONS),
     ENGINEER: set(),
     None: set(),  # a signed-in user in no role
@@ -57,6 +79,7 @@ ANONYMOUS_MAY = {
     ("close", Source.TASK),
     ("accept_quote", Source.PAGE),
     ("decline_quote", Source.PAGE),
+    ("supersede", Source.PAGE),  # the registered owner starting their own return on the public page
 }
 ANONYMOUS_SOURCES = [Source.PAGE, Source.TASK, Source.ADMIN, Source.API, Source.IMPORT]
 
@@ -85,11 +108,10 @@ def test_anonymous_sources_are_as_documented():
 
 @pytest.mark.parametrize("action", ALL_ACTIONS)
 @pytest.mark.parametrize("role", [TECHNICIAN, SUPERVISOR, ENGINEER, None], ids=lambda r: r or "no-role")
-def test_role_may_or_may_not(role, action, build):
+def test_role_may_or_may_not(role, action, build, make_device):
     # given a staff user in the role, and an RMA where only the permission stands in the way
     user = UserFactory(role=role)
-    status, in_warranty = SETUP[action]
-    rma = build(status, in_warranty=in_warranty)
+    rma = rma_for(action, build, make_device)
     before = state(rma)
 
     if action in ROLE_MAY[role]:
@@ -138,9 +160,9 @@ def test_a_superuser_may_do_everything(build):
 
 @pytest.mark.parametrize("source", ANONYMOUS_SOURCES)
 @pytest.mark.parametrize("action", ALL_ACTIONS)
-def test_anonymous_only_where_the_action_allows_the_source(action, source, build):
-    status, in_warranty = SETUP[action]
-    rma = build(status, in_warranty=in_warranty)
+def test_anonymous_only_where_the_action_allows_the_source(action, source, build, make_device):
+    status, _in_warranty = SETUP[action]
+    rma = rma_for(action, build, make_device)
     before = state(rma)
     if (action, source) in ANONYMOUS_MAY:
         result = perform(action, rma, actor=None, source=source)

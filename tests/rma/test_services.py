@@ -145,10 +145,16 @@ def test_create_fills_in_a_known_customers_missing_details(make_device):
     assert (customer.name, customer.phone) == ("Quinn", "0161 496 0000")
 
 
-def test_create_makes_the_customer_the_owner_of_an_unowned_unit(make_device):
+def test_an_unowned_unit_gets_its_owner_only_when_its_return_is_authorized(make_device, technician):
+    # given a unit nobody has registered, and a return started for it
     device = make_device(owner=None)
     rma = create(device.serial_number, email="new.owner@example.com")
+    # then starting the return does not make anyone its owner
+    assert Device.objects.get(pk=device.pk).owner is None
+    # and authorizing it does
+    services.rma_authorize(rma=rma, actor=technician, source=Source.ADMIN)
     assert Device.objects.get(pk=device.pk).owner == rma.customer
+    assert last_event(rma).data["owner_registered"] is True
 
 
 def test_create_leaves_an_owned_unit_with_its_owner(make_device):

@@ -76,7 +76,9 @@ def test_the_api_token_endpoint_has_the_same_limit(technician, settings):
     client = Client()
     url = "/api/v1/auth/token/"
     for _ in range(3):
-        assert client.post(url, {"username": technician.username, "password": "wrong"}).status_code == 400
-    refused = client.post(url, {"username": technician.username, "password": "right-horse-battery"})
+        wrong = {"username": technician.username, "password": "wrong"}
+        assert client.post(url, wrong, content_type="application/json").status_code == 400
+    right = {"username": technician.username, "password": "right-horse-battery"}
+    refused = client.post(url, right, content_type="application/json")
     assert refused.status_code == 429
     assert refused.json()["code"] == "too_many_attempts" and int(refused["Retry-After"]) > 0

@@ -102,6 +102,7 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     **{
         (f"api/v1/^rmas/(?P<number>[^/\\x00]+)/{step}/$", "POST"): api(*PROCESSORS)
         for step in (
+            "confirm-ownership",
             "authorize",
             "cancel",
             "receive",
@@ -114,6 +115,7 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
         )
     },
     ("api/v1/^rmas/(?P<number>[^/\\x00]+)/reject/$", "POST"): api("supervisor"),
+    ("api/v1/^rmas/(?P<number>[^/\\x00]+)/refuse-ownership/$", "POST"): api("supervisor"),
     ("api/v1/^rmas/(?P<number>[^/\\x00]+)/grant-goodwill/$", "POST"): api("supervisor"),
     **{
         (f"api/v1/^rmas/(?P<number>[^/\\x00]+)/{step}/$", "POST"): api("supervisor")
@@ -146,7 +148,7 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("api/v1/^components/(?P<code>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^components/(?P<code>[^/\\x00]+)/$", "PATCH"): api("engineer"),
     **{
-        (f"api/v1/reports/{name}/", "GET"): api(*ALL_STAFF)
+        (f"api/v1/reports/{name}{suffix}", "GET"): api(*ALL_STAFF)
         for name in (
             "pareto",
             "failure-rates",
@@ -157,6 +159,7 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
             "goodwill",
             "fault-signals",
         )
+        for suffix in ("/", ".csv")
     },
     # The report pages: staff with a role.
     ("reports/", "GET"): staff_page(*ALL_STAFF),
