@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 
 from core.api.input import StrictInput
 from core.api.permissions import ActionPermission
+from core.csv_safety import SafeDictWriter
 from core.exceptions import InvalidInput
 from diagnostics import reports
 
@@ -39,7 +39,8 @@ class ReportFilterSerializer(StrictInput):
 
 
 class CSVRenderer(renderers.BaseRenderer):
-    """A report's table as CSV: its rows, or for life data with ``table=points`` the Kaplan–Meier points."""
+    """A report's table as CSV (formula-like text escaped, ``core.csv_safety``): its rows, or for life data
+    with ``table=points`` the Kaplan–Meier points."""
 
     media_type = "text/csv"
     format = "csv"
@@ -54,10 +55,9 @@ class CSVRenderer(renderers.BaseRenderer):
             rows = data.get("rows") or []
             columns = data.get("columns") or (list(rows[0]) if rows else [])
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer = SafeDictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        for row in rows:
-            writer.writerow({name: "" if value is None else value for name, value in row.items()})
+        writer.writerows(rows)
         return out.getvalue().encode("utf-8")
 
 
