@@ -10,6 +10,7 @@ admin.site.index_title = "Repair centre"
 
 # A URL no pattern matches: JSON under /api/ (the API's error format), the usual page elsewhere.
 handler404 = "core.api.errors.not_found"
+handler500 = "core.api.errors.server_error"
 
 urlpatterns = [
     path("admin/login/", admin_login),  # the admin's own sign-in, with attempts limited

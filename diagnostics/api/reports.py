@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.input import StrictInput
+from core.api.input import DayField, StrictInput
 from core.api.permissions import ActionPermission
 from core.csv_safety import SafeDictWriter
 from core.exceptions import InvalidInput
@@ -24,8 +24,8 @@ class ReportFilterSerializer(StrictInput):
     model = serializers.CharField(required=False, allow_blank=True, default="", help_text="Product model SKU.")
     lot = serializers.CharField(required=False, allow_blank=True, default="")
     firmware = serializers.CharField(required=False, allow_blank=True, default="")
-    date_from = serializers.DateField(required=False, allow_null=True, default=None)
-    date_to = serializers.DateField(required=False, allow_null=True, default=None)
+    date_from = DayField(required=False, allow_null=True, default=None)
+    date_to = DayField(required=False, allow_null=True, default=None)
     format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
     by = serializers.CharField(required=False, allow_blank=True, default="")
     table = serializers.ChoiceField(
