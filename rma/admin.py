@@ -17,7 +17,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.exceptions import DomainError
+from core.dates import date_in_range
+from core.exceptions import DomainError, InvalidInput
 from rma import forms as rma_forms
 from rma import lifecycle, selectors, services
 from rma.models import (
@@ -32,7 +33,7 @@ from rma.models import (
     RMAEvent,
     Source,
 )
-from rma.normalise import normalise_email, normalise_serial
+from rma.normalise import normalise_email, normalise_serial, serial_or_none
 
 
 @dataclass(frozen=True)
@@ -318,7 +319,7 @@ class RMAAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        query = Q(number=term.upper()) | Q(device__serial_number=normalise_serial(term))
+        query = Q(number=term.upper()) | Q(device__serial_number=serial_or_none(term) or "")
         if "@" in term:
             query |= Q(customer__email=normalise_email(term))
         return queryset.filter(query), False
@@ -526,8 +527,41 @@ class DeviceRMAInline(ReadOnlyInline):
         return format_html('<a href="{}">{}</a>', reverse("admin:rma_rma_change", args=[rma.pk]), rma.number)
 
 
+class DeviceAdminForm(forms.ModelForm):
+    """A device as staff type it: the serial as the services store it (``rma.normalise``), days in range."""
+
+    DAYS = ("manufactured_on", "shipped_on", "purchased_on")
+
+    class Meta:
+        model = Device
+        fields = [
+            "serial_number",
+            "product_model",
+            "lot",
+            "manufactured_on",
+            "shipped_on",
+            "firmware_version",
+            "owner",
+            "purchased_on",
+            "warranty_extension_months",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.DAYS:
+            if name in self.fields:
+                self.fields[name].validators.append(date_in_range)
+
+    def clean_serial_number(self) -> str:
+        try:
+            return normalise_serial(self.cleaned_data["serial_number"])
+        except InvalidInput as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
+
+
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
+    form = DeviceAdminForm
     list_display = [
         "serial_number",
         "product_model",
@@ -550,7 +584,8 @@ class DeviceAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(serial_number=normalise_serial(term)), False
+        serial = serial_or_none(term)
+        return (queryset.filter(serial_number=serial) if serial else queryset.none()), False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from core.dates import EARLIEST_DATE, LATEST_DATE
 from core.importing import (
     Columns,
     DateCheck,
@@ -21,17 +21,17 @@ from core.importing import (
     Rows,
     columns_match,
     max_length,
+    text_problem,
 )
 from rma import policy
 from rma.models import Customer, Device, ProductModel
-from rma.normalise import normalise_email
+from rma.normalise import SERIAL_PATTERN, normalise_email, serial_problem, serial_text
 
 REQUIRED_COLUMNS = ("serial_number", "model_sku", "lot", "manufactured_on", "shipped_on", "firmware_version")
 OPTIONAL_COLUMNS = ("model_name", "warranty_months", "customer_email")
 
 DEFAULT_WARRANTY_MONTHS = ProductModel._meta.get_field("warranty_months").get_default()
 MAX_WARRANTY_MONTHS = 120
-EARLIEST_DATE = date(1970, 1, 1)
 CHECKED_BATCH_ROWS = 5000  # good rows handed on at a time
 QUERY_BATCH_ROWS = 500  # rows per query on the portable path (SQLite allows 999 parameters)
 
@@ -105,7 +105,9 @@ class RowChecks:
         self.columns: Columns = columns_match(header, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS)
         self.strict = strict
         self.result = DeviceImportResult(warnings=self.columns.warnings())
-        self.dates = DateCheck(earliest=EARLIEST_DATE, latest=policy.add_months(timezone.localdate(), 12))
+        self.dates = DateCheck(
+            earliest=EARLIEST_DATE, latest=min(policy.add_months(timezone.localdate(), 12), LATEST_DATE)
+        )
         self.now = timezone.now()
         self.models: dict[str, _Model] = {}
         self.ends_by_months: dict[int, dict[str, str]] = {}
@@ -142,7 +144,12 @@ class RowChecks:
                     errors.append(RowError(rows.line_num, f"expected {count} values, found {len(values)}"))
                 continue
             problems: list[str] = []
-            serial = values[i_serial].strip().upper()
+            serial = values[i_serial].strip()
+            if not SERIAL_PATTERN.match(serial):  # the slow path: NFKC, then the character set
+                serial = serial_text(serial)
+                if serial and not SERIAL_PATTERN.match(serial):
+                    problems.append(serial_problem(serial))
+            serial = serial.upper()
             sku = values[i_sku].strip()
             lot = values[i_lot].strip()
             firmware = values[i_firmware].strip()
@@ -197,6 +204,8 @@ class RowChecks:
                 name = values[i_name].strip()
                 if len(name) > NAME_MAX:
                     problems.append(f"model_name is longer than {NAME_MAX} characters")
+                elif not name.isprintable() and (problem := text_problem("model_name", name)):
+                    problems.append(problem)
             email = ""
             if i_email is not None and (raw := values[i_email]):
                 email = normalise_email(raw)
@@ -287,12 +296,14 @@ def text_problems(**values: str) -> list[str]:
             problems.append(f"{name} is empty")
         elif len(value) > TEXT_LIMITS[name]:
             problems.append(f"{name} is longer than {TEXT_LIMITS[name]} characters")
-        elif not value.isprintable():
-            problems.append(f"{name} contains control characters")
+        elif name != "serial_number" and not value.isprintable():  # a serial's characters: serial_problem
+            problems.append(text_problem(name, value, identifier=True))
     return problems
 
 
 def email_problem(email: str) -> str:
+    if not email.isprintable():
+        return text_problem("customer_email", email, identifier=True)
     if len(email) > EMAIL_MAX:
         return f"customer_email is longer than {EMAIL_MAX} characters"
     try:
