@@ -17,8 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.dates import date_in_range
-from core.exceptions import DomainError, InvalidInput
+from core.exceptions import DomainError
 from rma import forms as rma_forms
 from rma import lifecycle, selectors, services
 from rma.models import (
@@ -33,7 +32,7 @@ from rma.models import (
     RMAEvent,
     Source,
 )
-from rma.normalise import normalise_email, normalise_serial, serial_or_none
+from rma.normalise import normalise_email, serial_or_none
 
 
 @dataclass(frozen=True)
@@ -527,41 +526,9 @@ class DeviceRMAInline(ReadOnlyInline):
         return format_html('<a href="{}">{}</a>', reverse("admin:rma_rma_change", args=[rma.pk]), rma.number)
 
 
-class DeviceAdminForm(forms.ModelForm):
-    """A device as staff type it: the serial as the services store it (``rma.normalise``), days in range."""
-
-    DAYS = ("manufactured_on", "shipped_on", "purchased_on")
-
-    class Meta:
-        model = Device
-        fields = [
-            "serial_number",
-            "product_model",
-            "lot",
-            "manufactured_on",
-            "shipped_on",
-            "firmware_version",
-            "owner",
-            "purchased_on",
-            "warranty_extension_months",
-        ]
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        for name in self.DAYS:
-            if name in self.fields:
-                self.fields[name].validators.append(date_in_range)
-
-    def clean_serial_number(self) -> str:
-        try:
-            return normalise_serial(self.cleaned_data["serial_number"])
-        except InvalidInput as error:
-            raise forms.ValidationError(error.message, code=error.code) from None
-
-
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
-    form = DeviceAdminForm
+    form = rma_forms.DeviceAdminForm
     list_display = [
         "serial_number",
         "product_model",
