@@ -32,7 +32,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy core rma diagnostics config
+	$(BIN)/mypy core rma diagnostics config demo tests/generators
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -3,7 +3,7 @@
     nice -n 10 .venv/bin/python benchmarks/detection_quality.py run --fleets 30 --workers 2
     .venv/bin/python benchmarks/detection_quality.py report
 
-``run`` simulates fleets (``diagnostics.detection.simulator``: three models, five components, weekly
+``run`` simulates fleets (``tests.generators.fleets``: three models, five components, weekly
 lots of 200 to 4,000 units over 130 weeks, about 2,000 cells, with the friction of SPEC §10) with no
 fault and with each kind of injected fault (the faulty component rotating through the five components
 with the seed, the model and the build week drawn at random), and replays the scan weekly from week 52 to week 130
@@ -65,7 +65,7 @@ def _setup() -> None:
 
 
 def fault_for(scenario: str, seed: int):
-    from diagnostics.detection.simulator import COMPONENTS, MODELS, Fault
+    from tests.generators.fleets import COMPONENTS, MODELS, Fault
 
     rng = np.random.default_rng(10_000 + seed)
     model = MODELS[int(rng.integers(len(MODELS)))]
@@ -180,7 +180,7 @@ def baselines_at(fleet, day: int):
 def run_fleet(scenario: str, seed: int) -> dict:
     _setup()
     from diagnostics.detection.engine import detect
-    from diagnostics.detection.simulator import FleetSpec, simulate
+    from tests.generators.fleets import FleetSpec, simulate
 
     started = time.time()
     fault = fault_for(scenario, seed)

@@ -4,7 +4,7 @@
         nice -n 10 .venv/bin/python benchmarks/detection_scan.py
 
 Creates the database named in DATABASE_URL if it does not exist and migrates it (use a database of
-its own). Unless it already holds the fleet, simulates one (``diagnostics.detection.simulator``:
+its own). Unless it already holds the fleet, simulates one (``tests.generators.fleets``:
 four models in weekly lots over 130 weeks, with the friction of SPEC §10 and one faulty lot) trimmed
 to exactly 2,000,000 devices and 100,000 returns, writes the two CSVs to benchmarks/out/ and loads
 them with ``import_devices`` and ``import_failures`` (both COPY-based on PostgreSQL). Then it runs the
@@ -33,7 +33,7 @@ RETURNS = 100_000
 def build_fleet(directory: Path, today) -> dict[str, Path]:
     import numpy as np
 
-    from diagnostics.detection.simulator import Fault, FleetSpec, ModelSpec, simulate
+    from tests.generators.fleets import Fault, FleetSpec, ModelSpec, simulate
 
     models = (
         ModelSpec("PHN-A1", "Aurora phone", 24, 4200, ((0, "5.0"), (30, "5.1"), (70, "5.2"), (110, "5.3"))),

@@ -13,10 +13,9 @@ from diagnostics.api.views import (
     DiagnosisViewSet,
     FailurePatternViewSet,
     FaultSignalViewSet,
-    RMAViewSet,
     RootCauseCaseViewSet,
 )
-from rma.api.views import DeviceViewSet
+from rma.api.views import DeviceViewSet, RMAViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("devices", DeviceViewSet, basename="device")

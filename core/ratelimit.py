@@ -67,15 +67,6 @@ def hit(scope: str, identity: str, rate: Rate) -> Verdict:
     return _count(scope, identity, rate)[1]
 
 
-def hit_all(checks: list[tuple[str, str, Rate]]) -> Verdict:
-    """Count a hit in every scope (the same work whatever the outcome); refused if any refuses."""
-    verdicts = [hit(scope, identity, rate) for scope, identity, rate in checks]
-    refused = [v for v in verdicts if not v.allowed]
-    if refused:
-        return Verdict(False, max(v.retry_after for v in refused))
-    return Verdict(True, 0)
-
-
 @dataclass
 class Attempt:
     """An attempt counted against its limits; ``succeeded`` takes it back off every counter."""

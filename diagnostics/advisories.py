@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from core.actors import Actor, staff_actor
 from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
+from core.tasks import enqueue
 from diagnostics.models import Advisory, FailurePattern
 from diagnostics.patterns import pattern_event_record
 from rma.models import RMA, Customer, Device, OutboxMessage, ProductModel, Source
@@ -204,10 +205,8 @@ def advisory_notify_owners(*, advisory: Advisory, actor: Actor) -> Advisory:
     if locked.owners_notified_at is None:
         locked.owners_notified_at = timezone.now()
         locked.save(update_fields=["owners_notified_at"])
-    from diagnostics.tasks import advisory_notify_owners_task  # the tasks module imports this one
-
     advisory_id = locked.pk
-    transaction.on_commit(lambda: advisory_notify_owners_task.delay(advisory_id))
+    transaction.on_commit(lambda: enqueue("diagnostics.tasks.advisory_notify_owners", advisory_id))
     return locked
 
 

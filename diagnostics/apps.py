@@ -6,7 +6,10 @@ class DiagnosticsConfig(AppConfig):
     verbose_name = "Diagnostics and root cause"
 
     def ready(self) -> None:
+        from core.extensions import FACTS, NOTICES
+        from diagnostics import actions  # noqa: F401  (declares the diagnostics' actions)
         from diagnostics.advisories import advisory_notices
-        from rma.notices import register_notice_provider
+        from diagnostics.selectors import goodwill_suggestion
 
-        register_notice_provider(advisory_notices)
+        NOTICES.add("rma", advisory_notices)
+        FACTS.add("rma.goodwill_suggestion", goodwill_suggestion)

@@ -5,15 +5,16 @@ Closing a case is what allows its unit to be scrapped (``diagnostics.services.un
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from core.actions import registry
 from core.actors import Actor, staff_actor
-from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
+from core.exceptions import InvalidInput, TransitionRefused
 from diagnostics.attachments import attachment_check
 from diagnostics.models import CaseAttachment, Component, FailurePattern, RootCauseCase
 from diagnostics.patterns import pattern_create, pattern_event_record
@@ -23,11 +24,10 @@ from rma.models import RMA, Source
 WORK_ON_CASES = "diagnostics.change_rootcausecase"
 
 
-def _require(actor: Actor) -> User:
-    user = staff_actor(actor)
-    if user is None or not user.has_perm(WORK_ON_CASES):
-        raise ActionNotPermitted("Only engineers work on root-cause cases.")
-    return user
+def _require(actor: Actor, action: str) -> User:
+    """The signed-in engineer doing ``action`` (declared in ``diagnostics.actions``), else refused."""
+    registry.get("case", action).check_permission(actor)
+    return cast(User, staff_actor(actor))
 
 
 def _lock_open(case: RootCauseCase) -> RootCauseCase:
@@ -72,7 +72,7 @@ def rca_case_open(*, rma: RMA) -> RootCauseCase:
 @transaction.atomic
 def rca_case_assign(*, case: RootCauseCase, actor: Actor, engineer: User | None) -> RootCauseCase:
     """Give the case to an engineer (or take it back with ``None``)."""
-    _require(actor)
+    _require(actor, "assign")
     locked = _lock_open(case)
     if engineer is not None and (not engineer.is_active or not engineer.has_perm(WORK_ON_CASES)):
         raise InvalidInput(f"{engineer} is not an engineer.", code="not_an_engineer", field="engineer")
@@ -87,7 +87,7 @@ def rca_case_assign(*, case: RootCauseCase, actor: Actor, engineer: User | None)
 @transaction.atomic
 def rca_case_add_findings(*, case: RootCauseCase, actor: Actor, text: str) -> RootCauseCase:
     """Append a dated, signed entry to the case's findings."""
-    user = _require(actor)
+    user = _require(actor, "add_findings")
     if not text.strip():
         raise InvalidInput("Write what you found.", code="findings_required", field="text")
     locked = _lock_open(case)
@@ -105,7 +105,7 @@ def rca_case_add_findings(*, case: RootCauseCase, actor: Actor, text: str) -> Ro
 @transaction.atomic
 def rca_case_attach(*, case: RootCauseCase, actor: Actor, file: UploadedFile, kind: str) -> CaseAttachment:
     """Store a photo, log or report on an open case under a generated name (size and type checked)."""
-    user = _require(actor)
+    user = _require(actor, "attach")
     if kind not in CaseAttachment.Kind.values:
         raise InvalidInput(f"Unknown attachment kind “{kind}”.", code="invalid_kind", field="kind")
     checked = attachment_check(file)
@@ -139,7 +139,7 @@ def rca_case_close(
     editable pattern fields); the new pattern gets the next free code. A case may also close on
     no pattern (a one-off failure). Closing lets the unit be scrapped.
     """
-    user = _require(actor)
+    user = _require(actor, "close")
     if not conclusion.strip():
         raise InvalidInput("Closing a case needs a conclusion.", code="conclusion_required", field="conclusion")
     if pattern is not None and new_pattern is not None:

@@ -7,43 +7,35 @@ checks the move against ``MOVES``, and records who did it and when.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from core.actions import registry
 from core.actors import Actor, staff_actor
-from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
+from core.exceptions import InvalidInput, TransitionRefused
 from diagnostics.models import FailurePattern, FaultSignal
 from diagnostics.patterns import pattern_event_record
 from rma.models import Source
 
-MANAGE_SIGNALS = "diagnostics.manage_faultsignal"
-
 S = FaultSignal.Status
-
-# action -> the statuses it may start from
-MOVES: dict[str, tuple[str, ...]] = {
-    "acknowledge": (S.OPEN,),
-    "link": (S.OPEN, S.ACKNOWLEDGED, S.LINKED),
-    "dismiss": (S.OPEN, S.ACKNOWLEDGED, S.LINKED),
-}
 
 
 def fault_signal_actions(signal: FaultSignal) -> list[str]:
-    """The actions that the signal's status allows (permissions aside)."""
-    return [action for action, sources in MOVES.items() if signal.status in sources]
+    """The actions that the signal's status allows (permissions aside), as ``diagnostics.actions`` declares them."""
+    return [action.name for action in registry.of("signal") if action.allowed_for(signal)]
 
 
-def _require(actor: Actor) -> User:
-    user = staff_actor(actor)
-    if user is None or not user.has_perm(MANAGE_SIGNALS):
-        raise ActionNotPermitted("Only engineers acknowledge, link or dismiss fault signals.")
-    return user
+def _require(actor: Actor, action: str) -> User:
+    registry.get("signal", action).check_permission(actor)
+    return cast(User, staff_actor(actor))  # checked above: only signed-in engineers work signals
 
 
 def _lock(signal: FaultSignal, action: str) -> FaultSignal:
     locked = FaultSignal.objects.select_for_update().select_related("product_model", "component").get(pk=signal.pk)
-    if locked.status not in MOVES[action]:
+    if not registry.get("signal", action).allowed_for(locked):
         done = {"acknowledge": "acknowledged", "link": "linked", "dismiss": "dismissed"}[action]
         raise TransitionRefused(
             f"A signal that is {locked.get_status_display().lower()} cannot be {done}.",
@@ -67,7 +59,7 @@ def _save(signal: FaultSignal, user: User, *, status: str, note: str | None = No
 @transaction.atomic
 def fault_signal_acknowledge(*, signal: FaultSignal, actor: Actor, note: str = "") -> FaultSignal:
     """An engineer has seen the signal and is looking into it."""
-    user = _require(actor)
+    user = _require(actor, "acknowledge")
     locked = _lock(signal, "acknowledge")
     return _save(locked, user, status=S.ACKNOWLEDGED, note=note.strip() or None)
 
@@ -77,7 +69,7 @@ def fault_signal_link(
     *, signal: FaultSignal, pattern: FailurePattern, actor: Actor, note: str = "", source: str = Source.ADMIN
 ) -> FaultSignal:
     """The signal is explained by ``pattern`` (of the same component); the pattern's history says so."""
-    user = _require(actor)
+    user = _require(actor, "link")
     locked = _lock(signal, "link")
     if pattern.component_id != locked.component_id:
         raise InvalidInput(
@@ -112,7 +104,7 @@ def fault_signal_dismiss(*, signal: FaultSignal, actor: Actor, reason: str) -> F
 
     A dismissed signal stays, so the same cell is never raised again; later scans still update its figures.
     """
-    user = _require(actor)
+    user = _require(actor, "dismiss")
     if not reason.strip():
         raise InvalidInput("Say why the signal is dismissed.", code="reason_required", field="reason")
     locked = _lock(signal, "dismiss")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 NEW = "new"
 INVESTIGATING = "investigating"
@@ -35,56 +36,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 FIX_STATUSES = frozenset({CORRECTIVE_ACTION, VERIFIED, CLOSED})
 
 
-@dataclass(frozen=True)
-class PatternAction:
-    name: str
-    label: str
-    to_status: str
-    only_from: frozenset[str] = frozenset()  # empty: every status the table lets move to ``to_status``
-    reason_required: bool = False
-    style: str = "default"
+class Move(Protocol):
+    """A pattern move as ``diagnostics.actions`` declares it."""
 
     @property
-    def from_statuses(self) -> frozenset[str]:
-        if self.only_from:
-            return self.only_from
-        return frozenset(status for status, nexts in TRANSITIONS.items() if self.to_status in nexts)
+    def name(self) -> str: ...
 
-
-ACTIONS: dict[str, PatternAction] = {
-    action.name: action
-    for action in [
-        PatternAction("investigate", "Start investigating", INVESTIGATING, only_from=frozenset({NEW})),
-        PatternAction("root_cause", "Root cause found", ROOT_CAUSED),
-        PatternAction("start_corrective_action", "Corrective action started", CORRECTIVE_ACTION),
-        PatternAction("verify", "Fix verified", VERIFIED),
-        PatternAction("close", "Close", CLOSED, only_from=frozenset({VERIFIED})),
-        PatternAction(
-            "dismiss",
-            "Close as not a pattern",
-            CLOSED,
-            only_from=frozenset({NEW, INVESTIGATING}),
-            reason_required=True,
-            style="danger",
-        ),
-        PatternAction(
-            "reopen",
-            "Reopen",
-            INVESTIGATING,
-            only_from=frozenset({ROOT_CAUSED, CORRECTIVE_ACTION, VERIFIED, CLOSED}),
-            reason_required=True,
-            style="danger",
-        ),
-    ]
-}
-
-
-def action_allowed_from(action: PatternAction, status: str) -> bool:
-    return status in action.from_statuses and action.to_status in TRANSITIONS.get(status, frozenset())
-
-
-def available_actions(status: str) -> list[PatternAction]:
-    return [action for action in ACTIONS.values() if action_allowed_from(action, status)]
+    @property
+    def to_status(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -109,7 +68,7 @@ class Refusal:
     message: str
 
 
-def requirements_missing(action: PatternAction, facts: PatternFacts) -> list[Refusal]:
+def requirements_missing(action: Move, facts: PatternFacts) -> list[Refusal]:
     """What the pattern lacks for ``action``: empty when it may move."""
     missing: list[Refusal] = []
     needs_cause = action.to_status in (ROOT_CAUSED, CORRECTIVE_ACTION, VERIFIED) or action.name == "close"

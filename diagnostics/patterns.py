@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.actions import Action, registry
 from core.actors import Actor, staff_actor
 from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from diagnostics import lifecycle
@@ -169,7 +170,7 @@ def pattern_edit(*, pattern: FailurePattern, actor: Actor, source: str, **fields
     if locked.status == lifecycle.VERIFIED:
         # The table's invariants hold whatever is edited: a verified fix keeps its description and effectivity.
         after = {name: _clean(name, fields.get(name, getattr(locked, name))) for name in _FIX_FIELDS}
-        if lifecycle.requirements_missing(lifecycle.ACTIONS["verify"], _facts_from(after)):
+        if lifecycle.requirements_missing(registry.get("pattern", "verify"), _facts_from(after)):
             raise TransitionRefused(
                 f"{locked.code} is verified: its root cause, corrective action and effectivity cannot be emptied "
                 "(reopen it first).",
@@ -227,7 +228,7 @@ def _facts_from(values: Any) -> lifecycle.PatternFacts:
 def _move(
     *,
     locked: FailurePattern,
-    spec: lifecycle.PatternAction,
+    spec: Action,
     actor: Actor,
     source: str,
     reason: str,
@@ -235,7 +236,7 @@ def _move(
 ) -> FailurePattern:
     """Check the table and the move's needs, save the new status and write the event (row already locked)."""
     from_status = locked.status
-    if not lifecycle.action_allowed_from(spec, from_status):
+    if not spec.allowed_from(from_status):
         raise TransitionRefused(
             f"{locked.code} is {locked.get_status_display().lower()}: it cannot be moved by “{spec.label}”.",
             code="pattern_transition_not_allowed",
@@ -246,7 +247,8 @@ def _move(
     if missing:
         raise TransitionRefused(" ".join(refusal.message for refusal in missing), code=missing[0].code)
     now = timezone.now()
-    locked.status = spec.to_status
+    to_status = spec.to_status or from_status  # every pattern move has a status to go to
+    locked.status = to_status
     locked.status_changed_at = now
     locked.updated_at = now
     locked.save(update_fields=["status", "status_changed_at", "updated_at"])
@@ -256,7 +258,7 @@ def _move(
         actor=actor,
         source=source,
         from_status=from_status,
-        to_status=spec.to_status,
+        to_status=to_status,
         reason=reason.strip(),
         data=data,
         at=now,
@@ -281,16 +283,16 @@ def pattern_transition(
     samples_wanted: int | None = None,
     **fields: Any,
 ) -> FailurePattern:
-    """Move a pattern by ``action`` (see ``diagnostics.lifecycle.ACTIONS``): the only way its status changes.
+    """Move a pattern by ``action`` (declared in ``diagnostics.actions``): the only way its status changes.
 
     ``fields`` are edits made in the same step (the root cause with ``root_cause``, the fix and its
     effectivity with ``corrective_action``/``verify``); ``samples_wanted`` sets how many more units a
     reopened pattern asks for. Reaching ``root_caused`` thanks the customers whose units helped.
     """
-    spec = lifecycle.ACTIONS.get(action)
+    spec = registry.find("pattern", action)
     if spec is None:
         raise InvalidInput(f"Unknown pattern action “{action}”.", code="invalid_action", field="action")
-    _require(actor, MANAGE_PATTERN, "move failure patterns through their lifecycle")
+    spec.check_permission(actor, source)
     if fields:
         pattern = pattern_edit(pattern=pattern, actor=actor, source=source, **fields)
     locked = FailurePattern.objects.select_for_update().get(pk=pattern.pk)
@@ -347,7 +349,7 @@ def pattern_recurrence_check(*, pattern: FailurePattern, rma: RMA, actor: Actor,
     )
     return _move(
         locked=locked,
-        spec=lifecycle.ACTIONS["reopen"],
+        spec=registry.get("pattern", "reopen"),
         actor=actor,
         source=source,
         reason=reason,

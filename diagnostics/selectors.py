@@ -127,3 +127,10 @@ def device_history(rma: RMA) -> list[RMA]:
         )
         .order_by("-created_at")
     )
+
+
+def case_diagnoses(case: RootCauseCase) -> list[Diagnosis]:
+    """The diagnoses of the case's return, oldest first, with what their lines show."""
+    return list(
+        Diagnosis.objects.filter(rma_id=case.rma_id).select_related("component", "pattern").order_by("created_at")
+    )

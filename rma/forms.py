@@ -22,10 +22,6 @@ class RMACreateForm(forms.Form):
     )
 
 
-class ConfirmForm(forms.Form):
-    """An action that needs nothing but a confirmation."""
-
-
 class AuthorizeForm(forms.Form):
     instructions = forms.CharField(
         required=False,

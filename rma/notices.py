@@ -1,14 +1,15 @@
 """Notices on a return's public status page, contributed by other apps.
 
 The returns app knows nothing about failure patterns; an app that does (diagnostics, for its
-advisories) registers a provider from its ``AppConfig.ready()``::
+advisories) adds a provider to the ``NOTICES`` extension point from its ``AppConfig.ready()``::
 
-    from rma.notices import Notice, register_notice_provider
+    from core.extensions import NOTICES
+    from rma.notices import Notice
 
     def advisories(rma):
         return [Notice(title=..., body=...)]
 
-    register_notice_provider(advisories)
+    NOTICES.add("rma", advisories)
 
 A provider takes the RMA and returns notices (plain text; the page escapes it). A provider that
 fails is logged and skipped: a notice never takes the status page down.
@@ -17,9 +18,9 @@ fails is logged and skipped: a notice never takes the status page down.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from core.extensions import NOTICES
 from rma.models import RMA
 
 logger = logging.getLogger(__name__)
@@ -30,23 +31,6 @@ class Notice:
     title: str
     body: str
     url: str = ""  # an optional link for more (http/https or a path on this site)
-
-
-NoticeProvider = Callable[[RMA], Iterable[Notice]]
-
-_providers: list[NoticeProvider] = []
-
-
-def register_notice_provider(provider: NoticeProvider) -> NoticeProvider:
-    """Add ``provider`` (once, however often ``ready()`` runs); usable as a decorator."""
-    if provider not in _providers:
-        _providers.append(provider)
-    return provider
-
-
-def unregister_notice_provider(provider: NoticeProvider) -> None:
-    if provider in _providers:
-        _providers.remove(provider)
 
 
 def _safe_url(url: str) -> str:
@@ -60,7 +44,7 @@ def _safe_url(url: str) -> str:
 def notices_for(rma: RMA) -> list[Notice]:
     """Every registered provider's notices for ``rma``, in registration order."""
     notices: list[Notice] = []
-    for provider in list(_providers):
+    for provider in NOTICES("rma"):
         try:
             for notice in provider(rma):
                 notices.append(Notice(title=notice.title, body=notice.body, url=_safe_url(notice.url)))

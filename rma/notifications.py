@@ -30,7 +30,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
+from core.tasks import enqueue
 from rma import lifecycle, public
 from rma.models import RMA, Customer, OutboxMessage, RMAEvent
 from rma.status_links import status_link_issue, status_url
@@ -85,14 +87,10 @@ _broker_down_until = 0.0
 def outbox_dispatch(message_id: int) -> None:
     """Queue the delivery task; never raises. A row whose task cannot be queued waits for the sweep."""
     global _broker_down_until
-    from kombu.exceptions import OperationalError as BrokerError
-
-    from rma.tasks import outbox_deliver_task  # the tasks module imports this one
-
     if time.monotonic() < _broker_down_until:
         return
     try:
-        outbox_deliver_task.apply_async((message_id,), retry=False)
+        enqueue("rma.tasks.outbox_deliver", message_id, publish_retry=False)
     except BrokerError as error:
         _broker_down_until = time.monotonic() + settings.RMA_OUTBOX_BROKER_PAUSE_SECONDS
         logger.warning("Broker unavailable; outbox message %s left for the sweep: %s", message_id, error)

@@ -27,56 +27,33 @@ def reload(rma: RMA) -> RMA:
     return RMA.objects.get(pk=rma.pk)
 
 
-def perform(action: str, rma: RMA, *, actor, source: str, resolution: str = "", component=None) -> RMA:
-    """Any lifecycle action on ``rma`` through its service, with sensible arguments."""
-    from diagnostics import services as diagnostics_services
-    from diagnostics.models import Component
-    from rma import services
+def perform(action: str, obj, *, actor, source: str, kind: str = "rma", **data):
+    """Any declared action (``core.actions``) on ``obj`` through its service, with the declaration's example input.
 
-    kw = {"rma": rma, "actor": actor, "source": source}
-    match action:
-        case "authorize":
-            return services.rma_authorize(**kw)
-        case "reject":
-            return services.rma_reject(**kw, reason="This is not one of our products.")
-        case "cancel":
-            return services.rma_cancel(**kw, reason="Customer changed their mind.")
-        case "receive":
-            return services.rma_receive(**kw)
-        case "start_diagnosis":
-            return services.rma_start_diagnosis(**kw)
-        case "record_diagnosis":
-            component = component or Component.objects.get_or_create(code="battery", defaults={"name": "Battery"})[0]
-            diagnostics_services.diagnosis_record(**kw, component=component, outcome="cause_unknown")
-            return reload(rma)
-        case "quote":
-            return services.rma_quote(**kw, amount="79.00")
-        case "accept_quote":
-            return services.rma_accept_quote(**kw)
-        case "decline_quote":
-            return services.rma_decline_quote(**kw)
-        case "repair":
-            return services.rma_repair(**kw)
-        case "replace":
-            return services.rma_replace(**kw, replacement_serial=f"REPL-{rma.pk}")
-        case "grant_goodwill":
-            return diagnostics_services.goodwill_grant(
-                **kw, reason="Unknown failure, worth analysing.", replacement_serial=f"GW-{rma.pk}"
-            )
-        case "ship":
-            return services.rma_ship(**kw, tracking_number="TRK-123")
-        case "close":
-            return services.rma_close(**kw, resolution=resolution)
-        case "retain_unit":
-            return diagnostics_services.unit_retain(**kw, note="Engineering wants it.")
-        case "dispose_unit":
-            return diagnostics_services.unit_dispose(**kw, disposition=RMA.Disposition.REFURBISHED_STOCK)
-        case "note":
-            return services.rma_add_note(**kw, note="Customer phoned.")
-        case "approve_compensation":
-            services.compensation_approve(**kw, kind="service_credit", amount="10.00", reason="We were late.")
-            return reload(rma)
-    raise AssertionError(f"no way to perform {action}")
+    ``data`` overrides the example. The input goes the way the API's goes when the action has a serializer
+    (checked by it, then turned into the service's keywords), else the admin's way (its form).
+    """
+    from core.actions import registry
+    from diagnostics.models import Component
+
+    spec = registry.get(kind, action)
+    if isinstance(data.get("component"), Component):
+        data["component"] = data["component"].code
+    values = {**(spec.example(obj) if spec.example else {}), **data}
+    if "component" in values:
+        Component.objects.get_or_create(code=values["component"], defaults={"name": values["component"].title()})
+    if spec.serializer is not None:
+        serializer = spec.serializer(data=values)
+        serializer.is_valid(raise_exception=True)
+        spec.perform_api(obj, actor=actor, source=source, validated=serializer.validated_data)
+    elif spec.form is not None:
+        form = spec.form(values)
+        assert form.is_valid(), form.errors
+        spec.perform_admin(obj, actor=actor, source=source, cleaned=form.cleaned_data)
+    else:
+        spec.perform(obj, actor=actor, source=source, data=values)
+    obj.refresh_from_db()
+    return reload(obj) if kind == "rma" else obj
 
 
 PATTERN_PATH = ["new", "investigating", "root_caused", "corrective_action", "verified", "closed"]

@@ -18,9 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from diagnostics.factories import ComponentFactory, FailurePatternFactory
 from diagnostics.models import Advisory
-from rma.factories import ProductModelFactory, UserFactory
+from tests.factories import ComponentFactory, FailurePatternFactory, ProductModelFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -80,7 +80,8 @@ def test_local_default_is_sqlite_with_eager_celery():
 
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND)"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND, "
+        "'demo' in s.INSTALLED_APPS)"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
@@ -89,8 +90,23 @@ def test_local_default_is_sqlite_with_eager_celery():
         "django.db.backends.sqlite3",
         "True",
         "django.core.mail.backends.filebased.EmailBackend",
+        "True",  # make run seeds the demo
     ], out.stderr
     assert settings.CELERY_TIMEZONE
+
+
+def test_production_does_not_install_the_demo():
+    code = "import django; django.setup(); from django.conf import settings as s; print('demo' in s.INSTALLED_APPS)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", **PRODUCTION_ENV)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["False"], out.stderr
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))}
+    clean.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="config.settings.production")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo", "--once"], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "Unknown command: 'seed_demo'" in result.stderr
 
 
 def test_the_load_benchmark_view_is_not_mounted_unless_asked_for(client, db):

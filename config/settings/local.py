@@ -1,10 +1,12 @@
 """The embedded default: SQLite file, Celery eager, e-mails written to files under var/."""
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env
+from .base import INSTALLED_APPS, VAR_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-key-not-for-production")
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+# seed_demo (``make run`` seeds the demo once); never installed in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 VAR_DIR.mkdir(exist_ok=True)

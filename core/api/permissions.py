@@ -1,4 +1,5 @@
-"""Who may call what: each view names the Django permission every action needs (SPEC §2).
+"""Who may call what: each view names the Django permission every action needs (SPEC §2); the routes of
+declared actions need what their declaration says (``core.actions``).
 
 The roles are the groups of ``diagnostics.roles``; a permission here is one of theirs. An action a
 view does not list is refused, so a new action cannot be reached by accident.
@@ -27,9 +28,13 @@ class ActionPermission(BasePermission):
         action = getattr(view, "action", None) or request.method.lower()
         if action == "metadata":
             action = "list"
-        wanted = getattr(view, "action_permissions", {}).get(action)
+        permissions_for = getattr(view, "permissions_for", None)
+        if permissions_for is not None:  # declared actions (core.api.actions) and the viewset's own methods
+            wanted = permissions_for(action)
+        else:
+            wanted = getattr(view, "action_permissions", {}).get(action)
+            if isinstance(wanted, str):
+                wanted = (wanted,)
         if wanted is None:
             return False
-        if isinstance(wanted, str):
-            wanted = (wanted,)
         return user.has_perms(wanted)

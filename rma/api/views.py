@@ -1,28 +1,28 @@
 """The returns API: devices by serial, RMAs by number with one POST action per lifecycle step.
 
 Each action's only logic is the service call (the same services the admin uses); the answer is the
-RMA as ``rmas/{number}/`` shows it. Diagnosis and goodwill, which need the diagnostics app, are added
-by ``diagnostics.api.views.RMAViewSet``.
+RMA as ``rmas/{number}/`` shows it. The routes are derived from the declared actions (``core.api.actions``),
+including the ones the diagnostics app declares (diagnose, grant-goodwill).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework import mixins, status, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.actions import ActionRoutesMixin
 from core.api.input import LOOKUP, valid_input
 from core.api.permissions import ActionPermission
 from core.exceptions import InvalidInput
-from rma import policy, selectors, services
+from core.extensions import FACTS
+from rma import selectors, services
 from rma.api import serializers as s
 from rma.api.filters import DeviceFilter, RMAFilter
 from rma.models import RMA, Device, ProductModel, RMAEvent, Source
@@ -69,48 +69,29 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         return s.DeviceDetailSerializer(device, context={"rma_history": selectors.device_rma_history(device)}).data
 
 
-def lifecycle(request_serializer: type[serializers.Serializer] | None = None, *, url_path: str | None = None):
-    """``@action`` for a POST lifecycle step on ``rmas/{number}/<step>/``, answering with the RMA."""
-
-    def decorate(method):
-        documented = extend_schema(
-            parameters=[NUMBER_PARAMETER],
-            request=request_serializer,
-            responses=s.RMADetailSerializer,
-            description=method.__doc__,
-        )(method)
-        return action(detail=True, methods=["post"], url_path=url_path or method.__name__.replace("_", "-"))(documented)
-
-    return decorate
-
-
 @extend_schema_view(
     retrieve=extend_schema(parameters=[NUMBER_PARAMETER]),
     create=extend_schema(request=s.RMACreateSerializer, responses={201: s.RMADetailSerializer}),
 )
-class RMAViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
-    """Returns by number. Lifecycle steps are POST actions; a step the lifecycle refuses answers 409."""
+class RMAViewSet(
+    ActionRoutesMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Returns by number. Lifecycle steps are POST actions (``rma.actions``, ``diagnostics.actions``); a step the
+    lifecycle refuses answers 409."""
+
+    action_kind = "rma"
+    action_response = s.RMADetailSerializer
+    action_parameter = NUMBER_PARAMETER
 
     serializer_class = s.RMASerializer
     lookup_field = "number"
     lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
-    action_permissions: dict[str, str | tuple[str, ...]] = {
-        "list": "rma.view_rma",
-        "retrieve": "rma.view_rma",
-        "create": "rma.add_rma",
-        "authorize": PROCESS,
-        "reject": "rma.reject_rma",
-        "cancel": PROCESS,
-        "receive": PROCESS,
-        "quote": PROCESS,
-        "accept_quote": PROCESS,
-        "decline_quote": PROCESS,
-        "repair": PROCESS,
-        "replace": PROCESS,
-        "ship": PROCESS,
-        "close": PROCESS,
-    }
+    action_permissions = {"list": "rma.view_rma", "retrieve": "rma.view_rma", "create": "rma.add_rma"}
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = RMAFilter
     ordering_fields = ["created_at", "reported_on", "due_at", "status_changed_at", "number", "status"]
@@ -140,79 +121,15 @@ class RMAViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Create
             .get(pk=rma.pk)
         )
 
-    # Whether goodwill could be granted depends on the diagnosis: the app that owns diagnoses passes it in.
-    goodwill_suggestion: Callable[[RMA], policy.Decision] | None = None
-
     def detail_data(self, number: str) -> Any:
         rma = self.detail_object(number)
-        suggest = type(self).goodwill_suggestion
+        # Whether goodwill could be granted depends on the diagnosis: the app that owns diagnoses answers.
+        suggest = FACTS.first("rma.goodwill_suggestion")
         goodwill = suggest(rma) if suggest is not None and not rma.is_final else None
         return s.RMADetailSerializer(rma, context={"request": self.request, "goodwill": goodwill}).data
 
-    def step(
-        self,
-        request: Request,
-        number: str,
-        call: Callable[..., Any],
-        serializer_class: type[serializers.Serializer] | None = None,
-    ) -> Response:
-        """Check the input's shape, call the service on the RMA as this user, answer with the RMA."""
-        data = valid_input(serializer_class, request) if serializer_class else {}
-        rma = selectors.rma_get_by_number(number)
-        call(rma=rma, actor=request.user, source=Source.API, **data)
-        return Response(self.detail_data(rma.number))
+    def action_object(self, lookup: str) -> RMA:
+        return selectors.rma_get_by_number(lookup)
 
-    @lifecycle(s.AuthorizeSerializer)
-    def authorize(self, request: Request, number: str = "") -> Response:
-        """Approve the return (submitted → authorized); `instructions` are added to the customer's e-mail."""
-        return self.step(request, number, services.rma_authorize, s.AuthorizeSerializer)
-
-    @lifecycle(s.ReasonSerializer)
-    def reject(self, request: Request, number: str = "") -> Response:
-        """Refuse the return with a reason the customer reads (supervisors)."""
-        return self.step(request, number, services.rma_reject, s.ReasonSerializer)
-
-    @lifecycle(s.OptionalReasonSerializer)
-    def cancel(self, request: Request, number: str = "") -> Response:
-        """Cancel a return that has not arrived yet."""
-        return self.step(request, number, services.rma_cancel, s.OptionalReasonSerializer)
-
-    @lifecycle(s.ReceiveSerializer)
-    def receive(self, request: Request, number: str = "") -> Response:
-        """The unit has arrived (authorized → received); the repair centre now holds it."""
-        return self.step(request, number, services.rma_receive, s.ReceiveSerializer)
-
-    @lifecycle(s.QuoteSerializer)
-    def quote(self, request: Request, number: str = "") -> Response:
-        """Quote a paid repair for a unit out of warranty (→ awaiting_customer)."""
-        return self.step(request, number, services.rma_quote, s.QuoteSerializer)
-
-    @lifecycle(url_path="accept-quote")
-    def accept_quote(self, request: Request, number: str = "") -> Response:
-        """The customer accepted the quote (→ repairing, coverage paid)."""
-        return self.step(request, number, services.rma_accept_quote)
-
-    @lifecycle(url_path="decline-quote")
-    def decline_quote(self, request: Request, number: str = "") -> Response:
-        """The customer declined the quote: the unit goes back unrepaired."""
-        return self.step(request, number, services.rma_decline_quote)
-
-    @lifecycle()
-    def repair(self, request: Request, number: str = "") -> Response:
-        """Start a repair covered by warranty (diagnosing → repairing)."""
-        return self.step(request, number, services.rma_repair)
-
-    @lifecycle(s.ReplaceSerializer)
-    def replace(self, request: Request, number: str = "") -> Response:
-        """Replace the unit (→ replacing) with `replacement_serial` from stock, or a new unit of the same model."""
-        return self.step(request, number, services.rma_replace, s.ReplaceSerializer)
-
-    @lifecycle(s.ShipSerializer)
-    def ship(self, request: Request, number: str = "") -> Response:
-        """Ship the repaired, unrepaired or replacement unit with its tracking number (→ shipped)."""
-        return self.step(request, number, services.rma_ship, s.ShipSerializer)
-
-    @lifecycle(s.CloseSerializer)
-    def close(self, request: Request, number: str = "") -> Response:
-        """Close the return with its resolution (inferred from what happened when empty)."""
-        return self.step(request, number, services.rma_close, s.CloseSerializer)
+    def action_answer(self, rma: RMA) -> Any:
+        return self.detail_data(rma.number)

@@ -18,7 +18,15 @@ from rma.models import RMA, Device, Source
 from rma.selectors import submission_key_hash
 from rma.services.compensation import compensation_assess
 from rma.services.devices import customer_get_or_create, device_get, device_put_in_service, replacement_device_take
-from rma.services.transitions import Actor, Change, custody_move, record_event, rma_transition, status_deadline
+from rma.services.transitions import (
+    Actor,
+    Change,
+    custody_move,
+    record_event,
+    rma_action,
+    rma_transition,
+    status_deadline,
+)
 
 S = RMA.Status
 D = RMA.Disposition
@@ -157,7 +165,7 @@ def rma_create(
 
 
 def rma_authorize(*, rma: RMA, actor: Actor, source: str, instructions: str = "") -> RMA:
-    message = lifecycle.ACTIONS["authorize"].customer_message
+    message = rma_action("authorize").customer_message
     if instructions.strip():
         message = f"{message}\n\n{instructions.strip()}"
     return rma_transition(rma=rma, action="authorize", actor=actor, source=source, customer_message=message)

@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.actions import Action, registry
 from core.actors import Actor, staff_actor
-from core.exceptions import ActionNotPermitted, TransitionRefused
+from core.exceptions import TransitionRefused
 from rma import lifecycle, service_levels
 from rma.models import RMA, CustodyChange, RMAEvent, Source
 from rma.notifications import event_notify
@@ -41,19 +42,13 @@ class Change:
             self.fields.add(name)
 
 
-def check_permission(action: lifecycle.Action, actor: Actor, source: str) -> None:
-    user = staff_actor(actor)
-    if user is None:
-        if source not in action.anonymous_sources:
-            raise ActionNotPermitted(f"“{action.label}” needs a signed-in member of staff.")
-        return
-    if not user.has_perm(action.permission):
-        raise ActionNotPermitted(f"You do not have permission to {action.label.lower()}.")
+def rma_action(name: str) -> Action:
+    """The declaration of the return's action ``name`` (``rma.actions``, ``diagnostics.actions``)."""
+    return registry.get("rma", name)
 
 
 def actor_may(actor: Actor, action_name: str) -> bool:
-    user = staff_actor(actor)
-    return user is not None and user.has_perm(lifecycle.ACTIONS[action_name].permission)
+    return rma_action(action_name).may(actor)
 
 
 def record_event(
@@ -138,11 +133,11 @@ def rma_transition(
     checks and changes (``apply``, which raises a DomainError to refuse), saves the changed fields,
     appends the timeline event and queues the customer notification for after the commit.
     """
-    spec = lifecycle.ACTIONS[action]
-    check_permission(spec, actor, source)
+    spec = rma_action(action)
+    spec.check_permission(actor, source)
     locked = rma_lock(rma)
     from_status = locked.status
-    if not lifecycle.action_allowed_from(spec, from_status):
+    if not spec.allowed_from(from_status):
         raise TransitionRefused(
             f"{locked.number} is {locked.get_status_display().lower()}: it cannot be moved by “{spec.label}”.",
             code="transition_not_allowed",

@@ -2,9 +2,10 @@
 
 import pytest
 
+from core.extensions import NOTICES
 from rma import lifecycle
 from rma.models import RMA, Source
-from rma.notices import Notice, register_notice_provider, unregister_notice_provider
+from rma.notices import Notice
 from rma.services import rma_add_note, rma_ship, status_link_issue
 from tests.customers.helpers import open_return
 
@@ -94,14 +95,14 @@ def test_notices_from_other_apps_are_shown_escaped(client, in_warranty_device):
     def broken(for_rma):
         raise RuntimeError("a provider with a bug")
 
-    register_notice_provider(advisory)
-    register_notice_provider(broken)
-    register_notice_provider(advisory)  # registering twice shows it once
+    NOTICES.add("rma", advisory)
+    NOTICES.add("rma", broken)
+    NOTICES.add("rma", advisory)  # registering twice shows it once
     try:
         body = page(client, rma)
     finally:
-        unregister_notice_provider(advisory)
-        unregister_notice_provider(broken)
+        NOTICES.remove("rma", advisory)
+        NOTICES.remove("rma", broken)
     assert body.count("Battery advisory &lt;b&gt;") == 1
     assert "Some PHN-1 batteries swell.<br>We replace them for free. &lt;script&gt;" in body
     assert "javascript:" not in body

@@ -32,7 +32,7 @@ def fp(battery):
 
 
 def do(client, model, obj, action, **data):
-    return client.post(reverse(f"admin:diagnostics_{model}_do", args=[obj.pk, action]), data)
+    return client.post(reverse(f"admin:diagnostics_{model}_act", args=[obj.pk, action]), data)
 
 
 # Patterns --------------------------------------------------------------------------------------------------
@@ -42,8 +42,8 @@ def test_an_engineer_takes_a_pattern_through_its_lifecycle_with_buttons(client, 
     client.force_login(engineer)
     change = reverse("admin:diagnostics_failurepattern_change", args=[fp.pk])
     page = client.get(change).content.decode()
-    assert reverse("admin:diagnostics_failurepattern_do", args=[fp.pk, "investigate"]) in page
-    assert reverse("admin:diagnostics_failurepattern_do", args=[fp.pk, "verify"]) not in page
+    assert reverse("admin:diagnostics_failurepattern_act", args=[fp.pk, "investigate"]) in page
+    assert reverse("admin:diagnostics_failurepattern_act", args=[fp.pk, "verify"]) not in page
     steps = [
         ("investigate", {}),
         ("root_cause", {"root_cause": "Separator shrinks.", "public_summary": "A part inside shrinks."}),
@@ -107,7 +107,7 @@ def test_status_is_not_a_field_and_edits_are_recorded(client, engineer, fp):
 def test_technicians_see_patterns_but_cannot_move_them(client, technician, fp):
     client.force_login(technician)
     page = client.get(reverse("admin:diagnostics_failurepattern_change", args=[fp.pk])).content.decode()
-    assert "/do/investigate/" not in page
+    assert "/act/investigate/" not in page
     assert do(client, "failurepattern", fp, "investigate").status_code == 403
     assert FailurePattern.objects.get(pk=fp.pk).status == P.NEW
 
@@ -208,7 +208,7 @@ def test_an_engineer_works_a_case_with_buttons(client, engineer, case, fp):
     assert do(client, "rootcausecase", case, "add_findings", text="Teardown: swollen cell.").status_code == 302
     upload = SimpleUploadedFile("xray.png", image_bytes())
     response = client.post(
-        reverse("admin:diagnostics_rootcausecase_do", args=[case.pk, "attach"]), {"kind": "photo", "file": upload}
+        reverse("admin:diagnostics_rootcausecase_act", args=[case.pk, "attach"]), {"kind": "photo", "file": upload}
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     page = client.get(reverse("admin:diagnostics_rootcausecase_change", args=[case.pk])).content.decode()
@@ -219,7 +219,7 @@ def test_an_engineer_works_a_case_with_buttons(client, engineer, case, fp):
     case.refresh_from_db()
     assert (case.status, case.pattern, case.engineer) == ("closed", fp, engineer)
     assert (
-        "/do/close/"
+        "/act/close/"
         not in client.get(reverse("admin:diagnostics_rootcausecase_change", args=[case.pk])).content.decode()
     )
 
@@ -294,7 +294,7 @@ def test_an_engineer_writes_publishes_and_withdraws_an_advisory(client, engineer
     assert (advisory.created_by, advisory.affected_lots, advisory.state) == (engineer, ["L2501"], "draft")
     assert do(client, "advisory", advisory, "publish").status_code == 302
     page = client.get(reverse("admin:diagnostics_advisory_change", args=[advisory.pk])).content.decode()
-    assert "/do/notify_owners/" in page and "/do/withdraw/" in page and "/do/publish/" not in page
+    assert "/act/notify_owners/" in page and "/act/withdraw/" in page and "/act/publish/" not in page
     assert do(client, "advisory", advisory, "withdraw", reason="Superseded.").status_code == 302
     assert Advisory.objects.get().state == "withdrawn"
 

@@ -209,7 +209,7 @@ def test_admin_shows_signals_and_their_buttons(signal, engineer, technician, cli
     for label in ("Acknowledge", "Link to a pattern", "Dismiss"):
         assert label in page.content.decode()
     pattern = FailurePatternFactory(component=signal.component)
-    url = reverse("admin:diagnostics_faultsignal_do", args=[signal.pk, "link"])
+    url = reverse("admin:diagnostics_faultsignal_act", args=[signal.pk, "link"])
     assert pattern.code in client.get(url).content.decode()
     response = client.post(url, {"pattern": pattern.pk, "note": "Same swelling."})
     assert response.status_code == 302
@@ -219,4 +219,4 @@ def test_admin_shows_signals_and_their_buttons(signal, engineer, technician, cli
     client.force_login(technician)
     page = client.get(reverse("admin:diagnostics_faultsignal_change", args=[signal.pk]))
     assert page.status_code == 200 and "Dismiss" not in page.content.decode()
-    assert client.post(reverse("admin:diagnostics_faultsignal_do", args=[signal.pk, "dismiss"])).status_code == 403
+    assert client.post(reverse("admin:diagnostics_faultsignal_act", args=[signal.pk, "dismiss"])).status_code == 403

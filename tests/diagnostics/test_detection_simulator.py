@@ -13,7 +13,8 @@ from django.core.management import call_command
 
 from diagnostics.detection import scan
 from diagnostics.detection.engine import detect
-from diagnostics.detection.simulator import (
+from diagnostics.models import FaultSignal
+from tests.generators.fleets import (
     COMPONENTS,
     Fault,
     FleetSpec,
@@ -21,7 +22,6 @@ from diagnostics.detection.simulator import (
     ModelSpec,
     simulate,
 )
-from diagnostics.models import FaultSignal
 
 MODEL = ModelSpec("PHN-T9", "Test phone", 12, 250, ((0, "1.0"), (20, "1.1")))
 

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from diagnostics import matching, services
 from diagnostics.models import FailurePattern
-from diagnostics.symptoms import TextStyle, pattern_specs, technician_text
 from rma.models import RMA, Source
 from tests.factories import ComponentFactory, FailurePatternFactory, ProductModelFactory
+from tests.generators.symptoms import TextStyle, pattern_specs, technician_text
 
 pytestmark = pytest.mark.django_db
 on_postgresql = pytest.mark.postgres

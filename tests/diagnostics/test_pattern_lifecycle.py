@@ -7,14 +7,16 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from core.actions import registry
 from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
-from diagnostics import lifecycle
-from diagnostics.lifecycle import ACTIONS, TRANSITIONS, fix_applies, version_key
+from diagnostics.lifecycle import TRANSITIONS, fix_applies, version_key
 from diagnostics.models import FailurePattern, PatternEvent
 from diagnostics.patterns import pattern_create, pattern_edit, pattern_transition
 from rma.models import RMA, Source
 from tests.factories import FailurePatternFactory
 from tests.helpers import PATTERN_PATH, pattern_move
+
+ACTIONS = {action.name: action for action in registry.of("pattern")}
 
 pytestmark = pytest.mark.django_db
 P = FailurePattern.Status
@@ -38,16 +40,10 @@ def move(pattern, action, engineer, **kwargs):
 
 
 ALLOWED = [
-    (status, action.name)
-    for status in TRANSITIONS
-    for action in ACTIONS.values()
-    if lifecycle.action_allowed_from(action, status)
+    (status, action.name) for status in TRANSITIONS for action in ACTIONS.values() if action.allowed_from(status)
 ]
 REFUSED = [
-    (status, action.name)
-    for status in TRANSITIONS
-    for action in ACTIONS.values()
-    if not lifecycle.action_allowed_from(action, status)
+    (status, action.name) for status in TRANSITIONS for action in ACTIONS.values() if not action.allowed_from(status)
 ]
 
 

@@ -13,12 +13,12 @@ import pytest
 from diagnostics import advisories, services
 from diagnostics.matching import pattern_corpus_add
 from diagnostics.models import Diagnosis, FailurePattern, RootCauseCase
-from diagnostics.symptoms import TextStyle, pattern_specs, technician_text
 from rma import services as rma_services
 from rma.models import RMA, Source
 from rma.services import status_link_issue
 from tests.conftest import Flow
 from tests.factories import ComponentFactory, DeviceFactory, FailurePatternFactory, ProductModelFactory
+from tests.generators.symptoms import TextStyle, pattern_specs, technician_text
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 SCREENSHOTS = Path(__file__).parent / "screenshots"

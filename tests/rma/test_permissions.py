@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from core.actions import registry
 from core.exceptions import ActionNotPermitted
 from diagnostics.roles import ENGINEER, SUPERVISOR, TECHNICIAN
-from rma import lifecycle
 from rma.models import RMA, CustodyChange, GoodwillGrant, RMAEvent, Source
 from tests.factories import UserFactory
 from tests.helpers import last_event, perform, reload
+
+ACTIONS = {action.name: action for action in registry.of("rma")}
 
 pytestmark = pytest.mark.django_db
 
@@ -71,11 +73,11 @@ def state(rma) -> tuple:
 
 
 def test_every_action_is_covered():
-    assert set(ALL_ACTIONS) == set(lifecycle.ACTIONS)
+    assert set(ALL_ACTIONS) == set(ACTIONS)
 
 
 def test_anonymous_sources_are_as_documented():
-    declared = {(action.name, source) for action in lifecycle.ACTIONS.values() for source in action.anonymous_sources}
+    declared = {(action.name, source) for action in ACTIONS.values() for source in action.anonymous_sources}
     assert declared == ANONYMOUS_MAY
 
 
@@ -142,7 +144,7 @@ def test_anonymous_only_where_the_action_allows_the_source(action, source, build
         result = perform(action, rma, actor=None, source=source)
         event = last_event(rma)
         assert (event.action, event.actor, event.source) == (action, None, source)
-        assert result.status == (lifecycle.ACTIONS[action].to_status or status)
+        assert result.status == (ACTIONS[action].to_status or status)
     else:
         with pytest.raises(ActionNotPermitted) as refused:
             perform(action, rma, actor=None, source=source)
@@ -164,7 +166,7 @@ def test_the_customer_cancels_from_the_status_page(build):
     rma = perform("cancel", build(S.SUBMITTED), actor=None, source=Source.PAGE)
     event = last_event(rma)
     assert rma.status == S.CANCELLED
-    assert event.customer_message == lifecycle.ACTIONS["cancel"].customer_message
+    assert event.customer_message == ACTIONS["cancel"].customer_message
 
 
 def test_a_task_closes_a_shipped_return(build):

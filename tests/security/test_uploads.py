@@ -120,7 +120,7 @@ def test_an_engineer_cannot_attach_to_a_diagnosis(diagnosis, engineer):
 
 
 def admin_attach(client, diagnosis, name, content):
-    url = reverse("admin:diagnostics_diagnosis_do", args=[diagnosis.pk, "attach"])
+    url = reverse("admin:diagnostics_diagnosis_act", args=[diagnosis.pk, "attach"])
     return client.post(url, {"kind": "photo", "file": SimpleUploadedFile(name, content)})
 
 

@@ -80,12 +80,12 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("admin/auth/user/<id>/password/", "GET"): staff_page(),  # superusers only
     # An RMA's lifecycle form is shown to whoever may view the RMA; the service refuses a POST from a
     # role without the action's permission (tests/rma/test_permissions.py).
-    ("admin/rma/rma/<path:object_id>/act/<str:action_name>/", "GET"): staff_page(*ALL_STAFF),
-    ("admin/diagnostics/failurepattern/<path:object_id>/do/<str:action_name>/", "GET"): staff_page("engineer"),
-    ("admin/diagnostics/rootcausecase/<path:object_id>/do/<str:action_name>/", "GET"): staff_page("engineer"),
-    ("admin/diagnostics/advisory/<path:object_id>/do/<str:action_name>/", "GET"): staff_page("engineer"),
-    ("admin/diagnostics/faultsignal/<path:object_id>/do/<str:action_name>/", "GET"): staff_page("engineer"),
-    ("admin/diagnostics/diagnosis/<path:object_id>/do/<str:action_name>/", "GET"): staff_page(*PROCESSORS),
+    ("admin/rma/rma/<path:object_id>/act/<str:action_name>/", "GET"): staff_page(*PROCESSORS),
+    ("admin/diagnostics/failurepattern/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
+    ("admin/diagnostics/rootcausecase/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
+    ("admin/diagnostics/advisory/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
+    ("admin/diagnostics/faultsignal/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
+    ("admin/diagnostics/diagnosis/<path:object_id>/act/<str:action_name>/", "GET"): staff_page(*PROCESSORS),
     # Photos and logs: downloads for staff who may view them, never rendered by the browser.
     ("staff/attachments/<str:kind>/<int:pk>/", "GET"): staff_page(*ALL_STAFF),
     # The API.

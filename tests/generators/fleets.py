@@ -1,4 +1,4 @@
-"""Simulated fleets with known faults, for the demo data and for measuring detection (SPEC §10).
+"""Simulated fleets with known faults, for the tests and for measuring detection (SPEC §10).
 
 A fleet is several product models built in weekly lots of varying size. Each unit ships some days
 after its lot is built and goes into service some days after that; each component has a Weibull

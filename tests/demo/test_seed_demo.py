@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from diagnostics.demo import DEMO_PASSWORD, demo_seed
+from demo.data import DEMO_PASSWORD
+from demo.seed import demo_seed
 from diagnostics.models import Diagnosis, FailurePattern, RootCauseCase
 from diagnostics.selectors import goodwill_suggestion
 from rma.models import RMA, Device, GoodwillGrant, ProductModel

@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from diagnostics.demo import ACCOUNTS, DEMO_PASSWORD, MIN_DEVICES, demo_exists, demo_seed
+from demo.data import ACCOUNTS, DEMO_PASSWORD, MIN_DEVICES
+from demo.seed import demo_exists, demo_seed
 
 
 class Command(BaseCommand):

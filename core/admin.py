@@ -1,0 +1,191 @@
+"""The admin's face of the action registry: one framework for every page with action buttons.
+
+A model admin derived from ``ActionModelAdmin`` and names its ``action_kind`` shows, on each change
+page, a button for every declared action of that kind that the status table allows, the user may do
+and that is worth offering (``Action.offer``); each button opens the action's form, whose valid input
+calls the service. A refusal from the service is shown on the form with its code. Panels on the page
+and in the forms come from the admin's own methods and from other apps (``core.extensions``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from core.actions import Action, registry
+from core.exceptions import DomainError
+from core.extensions import ACTION_INITIAL, ACTION_PANELS, INLINES, PAGE_PANELS
+
+Panel = dict[str, Any]  # {"title", "body", "tone": "info" | "good" | "warn"}
+
+
+class ConfirmForm(forms.Form):
+    """The form of an action that needs nothing but a confirmation."""
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A list of rows on a change page that nobody edits there (timelines, histories, files)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ActionModelAdmin(admin.ModelAdmin):
+    """Action buttons and forms on a model admin's change page, derived from the action registry."""
+
+    action_kind: str = ""
+    action_source: str = "admin"
+    change_form_template = "admin/core/change_form.html"
+    change_list_template = "admin/core/change_list.html"
+    action_form_template = "admin/core/action_form.html"
+
+    # The admin's own contributions (other apps add theirs through core.extensions) ------------------
+
+    def page_panels(self, request: HttpRequest, obj: Any) -> list[Panel]:
+        """Boxes on the change page above the fields."""
+        return []
+
+    def action_panels(self, request: HttpRequest, obj: Any, action: Action, form: forms.Form) -> list[Panel]:
+        """Boxes inside an action's form, above its fields."""
+        return []
+
+    def action_initial(self, request: HttpRequest, obj: Any, action: Action) -> dict[str, Any]:
+        """Initial values of an action's form."""
+        return {}
+
+    def action_form_kwargs(self, request: HttpRequest, obj: Any, action: Action) -> dict[str, Any]:
+        """Extra keyword arguments of an action's form (beyond ``initial``)."""
+        return {}
+
+    def action_heading(self, obj: Any) -> str:
+        """A line about the object above an action's form."""
+        return ""
+
+    # Derived -------------------------------------------------------------------------------------------
+
+    def _opts(self):
+        return self.model._meta
+
+    def _url_name(self, what: str) -> str:
+        opts = self._opts()
+        return f"{opts.app_label}_{opts.model_name}_{what}"
+
+    def declared_actions(self) -> list[Action]:
+        return [action for action in registry.of(self.action_kind) if action.form is not None]
+
+    def all_page_panels(self, request: HttpRequest, obj: Any) -> list[Panel]:
+        panels = list(self.page_panels(request, obj))
+        for provider in PAGE_PANELS(self.action_kind):
+            panels.extend(provider(request, obj))
+        return panels
+
+    def action_buttons(self, request: HttpRequest, obj: Any) -> list[dict[str, str]]:
+        return [
+            {
+                "label": action.label,
+                "url": reverse(f"admin:{self._url_name('act')}", args=[obj.pk, action.name]),
+                "style": action.style,
+            }
+            for action in self.declared_actions()
+            if action.allowed_for(obj) and action.may(request.user) and action.offer(obj)
+        ]
+
+    def get_inlines(self, request, obj):
+        return [*INLINES(self.action_kind), *super().get_inlines(request, obj)]
+
+    def get_urls(self):
+        admin_site = self.admin_site
+        return [
+            path(
+                "<path:object_id>/act/<str:action_name>/",
+                admin_site.admin_view(self.action_view),
+                name=self._url_name("act"),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra_context["action_buttons"] = self.action_buttons(request, obj)
+            extra_context["page_panels"] = self.all_page_panels(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def action_object(self, request: HttpRequest, object_id: str) -> Any:
+        return get_object_or_404(self.get_queryset(request), pk=object_id)
+
+    def action_view(self, request: HttpRequest, object_id: str, action_name: str) -> HttpResponse:
+        obj = self.action_object(request, object_id)
+        action = next((a for a in self.declared_actions() if a.name == action_name), None)
+        if action is None or not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        refusal: DomainError | None = None
+        if not action.may(request.user):
+            if request.method != "POST":
+                raise PermissionDenied
+            try:  # a POST from someone the declaration does not allow is answered 403, saying why
+                action.check_permission(request.user, self.action_source)
+            except DomainError as error:
+                refusal = error
+        change_url = reverse(f"admin:{self._url_name('change')}", args=[obj.pk])
+        refresh = request.method == "POST" and bool(action.refresh_label) and "_refresh" in request.POST
+        initial = dict(self.action_initial(request, obj, action))
+        for provider in ACTION_INITIAL(self.action_kind):
+            initial.update(provider(request, obj, action))
+        if refresh:  # drawn again from what was typed, unbound: no errors for what is not filled in yet
+            initial = {**request.POST.dict(), **initial}
+        data = request.POST if request.method == "POST" and not refresh else None
+        assert action.form is not None  # declared_actions() keeps only actions with a form
+        form = action.form(
+            data, request.FILES or None, initial=initial, **self.action_form_kwargs(request, obj, action)
+        )
+        if refusal is not None:
+            form.is_valid()
+            form.add_error(None, f"{refusal.message} ({refusal.code})")
+        elif data is not None and form.is_valid():
+            try:
+                action.perform_admin(obj, actor=request.user, source=self.action_source, cleaned=form.cleaned_data)
+            except DomainError as error:
+                if error.field and error.field in form.fields:
+                    form.add_error(error.field, error.message)
+                else:
+                    form.add_error(None, f"{error.message} ({error.code})")
+            else:
+                self.message_user(request, f"{obj}: {action.label} done.", messages.SUCCESS)
+                return HttpResponseRedirect(change_url)
+        panels = list(self.action_panels(request, obj, action, form))
+        for provider in ACTION_PANELS(self.action_kind):
+            panels.extend(provider(request, obj, action, form))
+        opts = self._opts()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": opts,
+            "title": f"{action.label}: {obj}",
+            "object": obj,
+            "action": action,
+            "form": form,
+            "heading": self.action_heading(obj),
+            "page_panels": self.all_page_panels(request, obj),
+            "form_panels": panels,
+            "change_url": change_url,
+            "changelist_url": reverse(f"admin:{self._url_name('changelist')}"),
+        }
+        return TemplateResponse(request, self.action_form_template, context, status=403 if refusal else 200)
