@@ -23,6 +23,8 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 2000))
 # The proxy in front sets X-Forwarded-Proto; only trust it from these addresses.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+# The access log never holds a secret status link in clear (/returns/track/<token>/ is redacted).
+logger_class = "config.gunicorn_logging.RedactingLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # Heartbeat files in memory rather than on a possibly slow disk.

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from core.health import healthz, readyz
 from core.login_limits import admin_login
 
 admin.site.site_header = "Returns and root cause"
@@ -13,6 +14,8 @@ handler404 = "core.api.errors.not_found"
 handler500 = "core.api.errors.server_error"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/login/", admin_login),  # the admin's own sign-in, with attempts limited
     path("admin/", admin.site.urls),
     path("api/", include("config.api")),

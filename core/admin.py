@@ -47,6 +47,19 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """Rows the services write and nobody edits by hand: listed and read, never added, changed or deleted."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ActionModelAdmin(admin.ModelAdmin):
     """Action buttons and forms on a model admin's change page, derived from the action registry."""
 

@@ -1,7 +1,8 @@
-"""Keep secret status links out of the logs."""
+"""Logs: secret status links kept out, a request id on every line, JSON lines for log collectors."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -28,3 +29,37 @@ class RedactSecretLinks(logging.Filter):
             # The admin e-mail handler and error reporters print the request: hide the path there too.
             record.request = None
         return True
+
+
+class RequestId(logging.Filter):
+    """Adds ``request_id`` (the current request's, or empty outside a request) to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from core.requests import current_request_id
+
+        record.request_id = current_request_id.get()
+        return True
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, request id, and the exception if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+            "request_id": getattr(record, "request_id", ""),
+        }
+        status = getattr(record, "status_code", None)
+        if status is not None:
+            entry["status"] = status
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def redact_atoms(atoms: dict) -> dict:
+    """gunicorn's access-log fields with every secret link redacted (the request line, path, referrer, ...)."""
+    return {key: redact(value) if isinstance(value, str) else value for key, value in atoms.items()}

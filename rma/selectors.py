@@ -149,8 +149,9 @@ def compensation_list() -> QuerySet[Compensation]:
 
 
 def compensation_of(rma: RMA) -> Compensation | None:
-    """The compensation of one return, with the unit whose warranty it extended (for the status page)."""
-    return Compensation.objects.select_related("device").filter(rma_id=rma.pk).first()
+    """The compensation of one return (suggested or decided), with the unit whose warranty it extended and
+    who decided it."""
+    return Compensation.objects.select_related("device", "approved_by").filter(rma_id=rma.pk).first()
 
 
 def follow_up_of(rma: RMA) -> FollowUp | None:

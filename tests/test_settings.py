@@ -57,7 +57,8 @@ def test_the_deployment_checklist_is_clean_with_production_settings():
 def test_production_settings_serve_static_files_and_keep_connections_healthy():
     code = (
         "import django; django.setup(); from django.conf import settings as s; db = s.DATABASES['default']; "
-        "print(s.MIDDLEWARE[1], db['CONN_MAX_AGE'] > 0, db['CONN_HEALTH_CHECKS'], s.CELERY_TASK_ALWAYS_EAGER, "
+        "m = s.MIDDLEWARE; after_security = m[m.index('django.middleware.security.SecurityMiddleware') + 1]; "
+        "print(after_security, db['CONN_MAX_AGE'] > 0, db['CONN_HEALTH_CHECKS'], s.CELERY_TASK_ALWAYS_EAGER, "
         "s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS >= 31536000)"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))}

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.requests.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -257,14 +258,26 @@ RMA_COMPENSATION = env.json(
 )
 EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=30)
 
+# Log lines: JSON (one object a line, for a log collector) or plain text for a person at a terminal.
+LOG_FORMAT = env("DJANGO_LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Secret status links never reach the logs (request lines, 404 warnings).
-    "filters": {"redact_secret_links": {"()": "core.logging.RedactSecretLinks"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "redact_secret_links": {"()": "core.logging.RedactSecretLinks"},
+        "request_id": {"()": "core.logging.RequestId"},
+    },
+    "formatters": {
+        "json": {"()": "core.logging.JsonLines"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secret_links"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_secret_links", "request_id"],
+        }
     },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -276,7 +289,7 @@ LOGGING = {
             "handlers": ["console"],
             "level": "INFO",
             "propagate": False,
-            "filters": ["redact_secret_links"],
+            "filters": ["redact_secret_links", "request_id"],
         },
     },
 }

@@ -1,7 +1,9 @@
 """Settings for the test suite: the database and broker still come from the environment."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, VAR_DIR, env
+from .base import CACHES, INSTALLED_APPS, VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-key-not-for-production")
@@ -14,3 +16,10 @@ MEDIA_ROOT = str(VAR_DIR / "test-media")
 INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 VAR_DIR.mkdir(exist_ok=True)
+
+# Tests that clear the cache (rate-limit counters) clear the whole Redis database: each parallel test
+# worker gets a database of its own, so one worker's clearing never wipes another's counters mid-test.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    _base, _, _db = CACHES["default"]["LOCATION"].rpartition("/")
+    CACHES["default"]["LOCATION"] = f"{_base}/{(int(_db or 0) + 8 + int(_worker[2:])) % 16}"

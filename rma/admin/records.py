@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin import RecordAdmin
 from rma.models import Compensation, GoodwillGrant, OutboxMessage
 
 
 @admin.register(GoodwillGrant)
-class GoodwillGrantAdmin(admin.ModelAdmin):
+class GoodwillGrantAdmin(RecordAdmin):
     list_display = ["rma", "customer", "approved_by", "granted_at", "eligibility_reason"]
     list_select_related = ["rma", "customer", "approved_by"]
     search_fields = ["rma__number", "customer__email"]
@@ -22,18 +23,9 @@ class GoodwillGrantAdmin(admin.ModelAdmin):
         "granted_at",
     ]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Compensation)
-class CompensationAdmin(admin.ModelAdmin):
+class CompensationAdmin(RecordAdmin):
     """Compensation is decided on the RMA (Decide compensation); here it is only listed."""
 
     list_display = ["rma", "status", "suggested_kind", "kind", "months", "amount", "days_late", "decided_at"]
@@ -41,18 +33,9 @@ class CompensationAdmin(admin.ModelAdmin):
     list_select_related = ["rma"]
     search_fields = ["rma__number", "customer__email"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(RecordAdmin):
     """Customer e-mails and whether they went out."""
 
     list_display = ["created_at", "template", "to_email", "rma", "status", "attempts", "sent_at", "last_error"]
@@ -60,12 +43,3 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_select_related = ["rma"]
     search_fields = ["=to_email", "rma__number"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -26,49 +27,29 @@ from rma.models import RMA, Compensation, CustodyChange, RMAEvent, Source
 from rma.normalise import normalise_email, serial_or_none
 
 
-def compensation_panel(rma: RMA) -> dict[str, Any] | None:
+def compensation_panel(request: HttpRequest, rma: RMA) -> dict[str, Any] | None:
     """The compensation box on the change page: the decision, the stored suggestion, or a preview."""
-    compensation = Compensation.objects.filter(rma=rma).select_related("approved_by").first()
+    compensation = selectors.compensation_of(rma)
+    preview = None
     if compensation is not None and compensation.status != Compensation.Status.SUGGESTED:
-        what = compensation.get_kind_display().lower()
-        if compensation.kind == Compensation.Kind.EXTENDED_WARRANTY:
-            what = f"{compensation.months} months of extended warranty"
-        elif compensation.kind == Compensation.Kind.SERVICE_CREDIT:
-            what = f"a service credit of {compensation.amount}"
-        return {
-            "title": f"Compensation {compensation.get_status_display().lower()}",
-            "body": format_html(
-                "{} by {}: {}. Suggested: {}",
-                what,
-                compensation.approved_by,
-                compensation.approval_reason,
-                compensation.suggested_reason or "nothing",
-            ),
-            "tone": "info",
-        }
-    if compensation is not None and compensation.suggested_kind != Compensation.Kind.NONE:
-        return {
-            "title": "Compensation suggested",
-            "body": format_html(
-                "{} A supervisor can approve or change it (Decide compensation).", compensation.suggested_reason
-            ),
-            "tone": "good",
-        }
-    if rma.is_final or rma.status in (RMA.Status.SUBMITTED, RMA.Status.AUTHORIZED):
+        title, tone = f"Compensation {compensation.get_status_display().lower()}", "info"
+    elif compensation is not None and compensation.suggested_kind != Compensation.Kind.NONE:
+        title, tone = "Compensation suggested", "good"
+    elif rma.is_final or rma.status in (RMA.Status.SUBMITTED, RMA.Status.AUTHORIZED):
         return None
-    preview = selectors.compensation_preview(rma)
-    if not preview:
-        return None
-    return {
-        "title": "Compensation due if it shipped today",
-        "body": format_html("{} It is suggested when the unit ships or the return closes.", preview.reason),
-        "tone": "warn",
-    }
+    else:
+        compensation, preview = None, selectors.compensation_preview(rma)
+        if not preview:
+            return None
+        title, tone = "Compensation due if it shipped today", "warn"
+    context = {"compensation": compensation, "preview": preview, "kinds": Compensation.Kind}
+    body = render_to_string("admin/rma/compensation.html", context, request=request)
+    return {"title": title, "body": body, "tone": tone}
 
 
 def compensation_initial(rma: RMA) -> dict[str, Any]:
     """The decision form starts from the suggestion (stored, or what the policy says today)."""
-    compensation = Compensation.objects.filter(rma=rma).first()
+    compensation = selectors.compensation_of(rma)
     if compensation is not None and compensation.suggested_kind != Compensation.Kind.NONE:
         kind, months, amount = compensation.suggested_kind, compensation.suggested_months, compensation.suggested_amount
     else:
@@ -290,7 +271,7 @@ class RMAAdmin(ActionModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def page_panels(self, request: HttpRequest, rma: RMA) -> list[dict[str, Any]]:
-        panel = compensation_panel(rma)
+        panel = compensation_panel(request, rma)
         return [panel] if panel else []
 
     def action_initial(self, request: HttpRequest, rma: RMA, action: Action) -> dict[str, Any]:

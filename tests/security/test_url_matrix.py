@@ -65,6 +65,9 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("returns/new/", "GET"): everyone(),
     ("returns/status/", "GET"): everyone(),
     ("returns/track/<str:token>/", "GET"): everyone(),
+    # Operations: the process runs, and what it needs answers (no customer data).
+    ("healthz", "GET"): everyone(),
+    ("readyz", "GET"): everyone(),
     # The admin's own pages.
     ("admin/", "GET"): staff_page(*ROLES),  # a member of staff without a role sees an empty index
     ("admin/login/", "GET"): everyone(),
@@ -78,8 +81,8 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("admin/^(?P<app_label>auth|authtoken|rma|diagnostics)/$", "GET"): staff_page(*ALL_STAFF, others="404"),
     ("admin/(?P<url>.*)$", "GET"): staff_page(others="404"),
     ("admin/auth/user/<id>/password/", "GET"): staff_page(),  # superusers only
-    # An RMA's lifecycle form is shown to whoever may view the RMA; the service refuses a POST from a
-    # role without the action's permission (tests/rma/test_permissions.py).
+    # An action's form is shown to the roles its declaration allows (core.actions); a POST from another
+    # role is refused with the reason (tests/rma/test_permissions.py).
     ("admin/rma/rma/<path:object_id>/act/<str:action_name>/", "GET"): staff_page(*PROCESSORS),
     ("admin/diagnostics/failurepattern/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/rootcausecase/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
