@@ -11,6 +11,7 @@ admin.site.index_title = "Repair centre"
 
 # A URL no pattern matches: JSON under /api/ (the API's error format), the usual page elsewhere.
 handler404 = "core.api.errors.not_found"
+handler500 = "core.api.errors.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

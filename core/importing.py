@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +32,14 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return f"line {self.line}: {printable(self.message)}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character written as an escape, for a terminal or a log."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 @dataclass(frozen=True)
@@ -186,6 +194,28 @@ class DateCheck:
         return self._days[iso] if iso else None
 
 
+def text_problem(name: str, value: str, *, multiline: bool = False, identifier: bool = False) -> str:
+    """Why a text value is refused: a NUL byte or another control character ("" when it has none).
+
+    Free text may hold any printable character, and with ``multiline`` also tabs and line breaks;
+    an ``identifier`` (a code, a lot) only printable ones (no invisible spaces either). The
+    character is named by its code point, never written out (a terminal would obey it).
+    """
+    if value.isprintable():
+        return ""
+    for character in value:
+        if character.isprintable() or (multiline and character in "\t\n\r"):
+            continue
+        if unicodedata.category(character) in ("Cc", "Cs"):
+            what = "a NUL byte" if character == "\x00" else "a control character"
+        elif identifier:
+            what = "an invisible character"
+        else:
+            continue
+        return f"{name} contains {what} (U+{ord(character):04X})"
+    return ""
+
+
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """``items`` in lists of ``size`` (the last one shorter)."""
     iterator = iter(items)
@@ -228,7 +258,7 @@ def write_report(
     if warnings:
         out.write(command.style.WARNING(f"Warnings ({len(warnings):,}):"))
         for warning in warnings:
-            out.write(f"  {warning}")
+            out.write(f"  {printable(warning)}")
 
 
 def rows_insert(model: type[Model], rows: Sequence[dict[str, Any]], *, with_ids: bool = False) -> list[int]:

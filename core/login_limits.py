@@ -1,11 +1,23 @@
-"""Sign-in attempts limited per client address and per username, on the shared counter of ``core.ratelimit``.
+"""Failed sign-ins limited per client address, per username at one address, and per username overall.
 
-Every attempt counts (a right password too), in fixed windows, so guessing a password from many
-addresses is slowed by the per-username limit and from one address by the per-address limit,
-whichever machine behind the proxy answers. Nobody is locked out for longer than one window.
+Only failures count (``core.ratelimit.attempt_start``: a right password gives its count back), so
+signing in often never locks anyone out. The limits, in fixed windows (settings ``RMA_LOGIN_RATE_*``):
+
+- per username *and* client address (10 per 15 minutes): guessing one account from one address
+  stops there, and a stranger failing on purpose blocks only their own address, not the real user's;
+- per client address, any username (30 per 15 minutes): one address trying many accounts;
+- per username overall (100 per hour), a slower, higher ceiling against guessing from many
+  addresses; one address alone cannot reach it (it adds at most 40 an hour), a crowd of them can,
+  and then the account waits for the hour to end.
+
+The username is counted as the sign-in matches it: ``AuthenticationForm`` applies NFKC (a
+full-width or ligature variant is the same name) and ``ModelBackend`` then matches it exactly,
+case included, so "Alice" and "alice" are two accounts and two counters.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 from django.conf import settings
 from django.contrib import admin
@@ -16,16 +28,24 @@ from core import ratelimit
 from core.http import client_ip
 
 
-def login_attempt_hit(request: HttpRequest, username: str) -> ratelimit.Verdict:
-    """Count one sign-in attempt for the client's address and for ``username``."""
-    return ratelimit.hit_all(
+def username_normalise(username: str) -> str:
+    """The name the sign-in looks up: trimmed and NFKC-normalised (``UsernameField``), case kept."""
+    return unicodedata.normalize("NFKC", username.strip()).strip()
+
+
+def login_attempt_start(request: HttpRequest, username: str) -> ratelimit.Attempt:
+    """Count one sign-in attempt; call ``succeeded()`` on the result when the password was right."""
+    name = username_normalise(username)
+    address = client_ip(request)
+    return ratelimit.attempt_start(
         [
-            ("login-ip", client_ip(request), ratelimit.Rate.parse(settings.RMA_LOGIN_RATE_PER_IP)),
             (
-                "login-user",
-                username.strip().lower(),
-                ratelimit.Rate.parse(settings.RMA_LOGIN_RATE_PER_USERNAME),
+                "login-user-ip",
+                f"{name}\x00{address}",
+                ratelimit.Rate.parse(settings.RMA_LOGIN_RATE_PER_USERNAME_AND_IP),
             ),
+            ("login-ip", address, ratelimit.Rate.parse(settings.RMA_LOGIN_RATE_PER_IP)),
+            ("login-user", name, ratelimit.Rate.parse(settings.RMA_LOGIN_RATE_PER_USERNAME)),
         ]
     )
 
@@ -39,9 +59,13 @@ def login_refused(request: HttpRequest, verdict: ratelimit.Verdict) -> HttpRespo
 
 
 def admin_login(request: HttpRequest, **kwargs) -> HttpResponse:
-    """The admin's sign-in page, with attempts limited."""
-    if request.method == "POST":
-        verdict = login_attempt_hit(request, request.POST.get("username", ""))
-        if not verdict.allowed:
-            return login_refused(request, verdict)
-    return admin.site.login(request, **kwargs)
+    """The admin's sign-in page, with failed attempts limited."""
+    if request.method != "POST":
+        return admin.site.login(request, **kwargs)
+    attempt = login_attempt_start(request, request.POST.get("username", ""))
+    if not attempt.allowed:
+        return login_refused(request, attempt.verdict)
+    response = admin.site.login(request, **kwargs)
+    if response.status_code == 302 and request.user.is_authenticated:
+        attempt.succeeded()
+    return response

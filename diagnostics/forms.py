@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
+from core.dates import date_in_range
 from diagnostics.models import Advisory, CaseAttachment, Component, Diagnosis, DiagnosisAttachment, FailurePattern
 from rma.models import RMA
 
@@ -134,7 +135,9 @@ def transition_form(spec) -> type[forms.Form]:
         fields["effective_from_lot"] = forms.CharField(required=False, help_text="The first lot built with the fix.")
         fields["effective_from_firmware"] = forms.CharField(required=False, help_text="The first fixed firmware.")
         fields["effective_from_date"] = forms.DateField(
-            required=False, help_text="Units built from this date have the fix (YYYY-MM-DD)."
+            required=False,
+            validators=[date_in_range],
+            help_text="Units built from this date have the fix (YYYY-MM-DD).",
         )
     if spec.name == "reopen":
         fields["samples_wanted"] = forms.IntegerField(

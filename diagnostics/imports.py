@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from django.db import transaction
 from django.utils import timezone
 
+from core.dates import EARLIEST_DATE
 from core.importing import (
     DateCheck,
     RowError,
@@ -32,17 +33,17 @@ from core.importing import (
     max_length,
     reading,
     rows_insert,
+    text_problem,
 )
 from diagnostics.models import Component, Diagnosis, FailurePattern
 from rma import policy
 from rma.models import RMA, Device, RMAEvent, Source
-from rma.normalise import normalise_serial
+from rma.normalise import SERIAL_PATTERN, serial_problem, serial_text
 from rma.services.returns import rma_number_new
 
 REQUIRED_COLUMNS = ("external_id", "serial_number", "reported_on", "component", "pattern_code", "outcome")
 OPTIONAL_COLUMNS = ("notes",)
 
-EARLIEST_DATE = date(1970, 1, 1)
 WRITE_BATCH_ROWS = 20_000  # failures built and written at a time
 LOOKUP_BATCH_ROWS = 500  # values per IN (...) query (SQLite allows 999 parameters)
 FAULT_DESCRIPTION = "Field failure imported from history; no description was recorded."
@@ -160,17 +161,22 @@ class _FailureImport:
             external_id = values[i_id].strip()
             if not external_id:
                 problems.append("external_id is empty")
-            elif len(external_id) > EXTERNAL_ID_MAX or not external_id.isprintable():
-                problems.append(f"external_id must be printable and at most {EXTERNAL_ID_MAX} characters")
+            elif len(external_id) > EXTERNAL_ID_MAX:
+                problems.append(f"external_id is longer than {EXTERNAL_ID_MAX} characters")
+            elif not external_id.isprintable():
+                problems.append(text_problem("external_id", external_id, identifier=True))
             else:
                 first = first_line.setdefault(external_id, line)
                 if first != line:
                     problems.append(f"external_id {external_id} already appears on line {first}")
-            serial = normalise_serial(values[i_serial])
+            serial = serial_text(values[i_serial])
             if not serial:
                 problems.append("serial_number is empty")
             elif len(serial) > SERIAL_MAX:
                 problems.append(f"serial_number is longer than {SERIAL_MAX} characters")
+            elif not SERIAL_PATTERN.match(serial):
+                problems.append(serial_problem(serial))
+            serial = serial.upper()
             raw = values[i_reported]
             reported = self.dates.known.get(raw, "")
             if not reported:
@@ -184,23 +190,29 @@ class _FailureImport:
             component = values[i_component].strip().lower()
             if not component:
                 problems.append("component is empty")
+            elif not component.isprintable():
+                problems.append(text_problem("component", component, identifier=True))
             elif len(component) > COMPONENT_MAX or not COMPONENT_CODE.match(component):
                 problems.append(
                     f"component “{component}” is not a code (letters, digits, - and _, "
                     f"at most {COMPONENT_MAX} characters)"
                 )
             pattern = values[i_pattern].strip().upper()
-            if len(pattern) > PATTERN_MAX or not pattern.isprintable():
-                problems.append(f"pattern_code must be printable and at most {PATTERN_MAX} characters")
+            if len(pattern) > PATTERN_MAX:
+                problems.append(f"pattern_code is longer than {PATTERN_MAX} characters")
+            elif not pattern.isprintable():
+                problems.append(text_problem("pattern_code", pattern, identifier=True))
             outcome = values[i_outcome].strip().lower()
             if outcome not in OUTCOMES:
                 problems.append(f"outcome “{outcome}” is not one of {', '.join(OUTCOMES)}")
             elif pattern and outcome in NOT_PATTERN_OUTCOMES:
                 problems.append(f"a failure pattern is linked only to a real failure, not to {outcome}")
+            notes = values[i_notes].strip() if i_notes is not None else ""
+            if notes and not notes.isprintable() and (problem := text_problem("notes", notes, multiline=True)):
+                problems.append(problem)
             if problems:
                 errors.append(RowError(line, "; ".join(problems)))
                 continue
-            notes = values[i_notes].strip() if i_notes is not None else ""
             failures.append(
                 _Failure(line, external_id, serial, date.fromisoformat(reported), component, pattern, outcome, notes)
             )

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from core.dates import date_in_range
 from diagnostics import reports
 from rma.models import ProductModel
 
@@ -84,8 +85,12 @@ class ReportFilterForm(forms.Form):
     model = forms.ChoiceField(required=False, label="Model")
     lot = forms.CharField(required=False, max_length=64)
     firmware = forms.CharField(required=False, max_length=64)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        required=False, label="From", validators=[date_in_range], widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", validators=[date_in_range], widget=forms.DateInput(attrs={"type": "date"})
+    )
     by = forms.ChoiceField(required=False, label="By")
 
     def __init__(self, *args: Any, page: Page, **kwargs: Any) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
-from rma.models import RMA, QuoteAnswerChannel, Refund
+from core.dates import date_in_range
+from core.exceptions import InvalidInput
+from rma.models import RMA, Device, QuoteAnswerChannel, Refund
+from rma.normalise import normalise_serial
 
 
 class RMACreateForm(forms.Form):
@@ -197,3 +200,35 @@ class CompensationForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), help_text="Why this compensation (kept on the timeline)."
     )
+
+
+class DeviceAdminForm(forms.ModelForm):
+    """A device as staff type it: the serial as the services store it (``rma.normalise``), days in range."""
+
+    DAYS = ("manufactured_on", "shipped_on", "purchased_on")
+
+    class Meta:
+        model = Device
+        fields = [
+            "serial_number",
+            "product_model",
+            "lot",
+            "manufactured_on",
+            "shipped_on",
+            "firmware_version",
+            "owner",
+            "purchased_on",
+            "warranty_extension_months",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.DAYS:
+            if name in self.fields:
+                self.fields[name].validators.append(date_in_range)
+
+    def clean_serial_number(self) -> str:
+        try:
+            return normalise_serial(self.cleaned_data["serial_number"])
+        except InvalidInput as error:
+            raise forms.ValidationError(error.message, code=error.code) from None

@@ -30,6 +30,11 @@ class ProductModel(models.Model):
         return f"{self.sku} {self.name}"
 
 
+# The address an erased customer's record keeps (``rma.services.erasure``): a reserved domain that
+# no mail reaches. It is predictable, so nothing may treat it as a secret: look-ups refuse it.
+ERASED_EMAIL_DOMAIN = "erased.invalid"
+
+
 class Customer(models.Model):
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(unique=True, help_text="Stored lower-case.")
@@ -45,6 +50,15 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email
+
+    @property
+    def is_erased(self) -> bool:
+        return is_erased_email(self.email)
+
+
+def is_erased_email(email: str) -> bool:
+    """Whether ``email`` is the placeholder of an erased customer."""
+    return email.endswith(f"@{ERASED_EMAIL_DOMAIN}")
 
 
 class Device(models.Model):

@@ -128,7 +128,7 @@ def event_context(event: RMAEvent, rma: RMA) -> dict[str, Any]:
 
 def event_notify(*, event: RMAEvent, rma: RMA) -> OutboxMessage | None:
     """The e-mail for a customer-visible timeline event, written in the event's transaction."""
-    if not event.customer_message or rma.customer is None:
+    if not event.customer_message or rma.customer is None or rma.customer.is_erased:
         return None
     return outbox_enqueue(
         customer=rma.customer,

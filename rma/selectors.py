@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.exceptions import NotFound
 from rma import lifecycle, policy, resolutions, service_levels
-from rma.models import RMA, Compensation, Device, FollowUp, GoodwillGrant, ProofOfPurchase, RMAEvent
+from rma.models import RMA, Compensation, Device, FollowUp, GoodwillGrant, ProofOfPurchase, RMAEvent, is_erased_email
 from rma.normalise import normalise_serial
 
 
@@ -66,10 +66,11 @@ def rma_lookup_key(number: str) -> tuple[int | None, str]:
     """The RMA's id and its customer's e-mail, or ``(None, "")``.
 
     One indexed query returning two values whether the number exists or not, so a wrong number and
-    a wrong e-mail cost the same.
+    a wrong e-mail cost the same. An erased customer's return is not found: its placeholder address
+    is no secret.
     """
     row = RMA.objects.filter(number=number.strip().upper()).values_list("pk", "customer__email").first()
-    if row is None:
+    if row is None or (row[1] and is_erased_email(row[1])):
         return None, ""
     return row[0], row[1] or ""
 

@@ -87,7 +87,8 @@ def status_page_version(token: str, *, now: datetime | None = None) -> tuple[str
 
 
 def rma_by_status_token(token: str, *, now: datetime | None = None) -> RMA | None:
-    """The RMA a token opens, or None when it is unknown or expired (one indexed lookup either way)."""
+    """The RMA a token opens, or None when it is unknown, expired, or its customer was erased (one indexed
+    lookup either way)."""
     now = now or timezone.now()
     if not token or len(token) > 100:
         return None
@@ -96,4 +97,6 @@ def rma_by_status_token(token: str, *, now: datetime | None = None) -> RMA | Non
         .select_related("rma__device__product_model", "rma__customer", "rma__replacement_device")
         .first()
     )
-    return link.rma if link else None
+    if link is None or (link.rma.customer is not None and link.rma.customer.is_erased):
+        return None
+    return link.rma

@@ -124,6 +124,27 @@ def _same_secret(typed: str, expected: str) -> bool:
     )
 
 
+def lookup_attempt_start(request: HttpRequest, number: str) -> ratelimit.Attempt:
+    """Count a look-up; only failed ones stay counted (``core.ratelimit.attempt_start``).
+
+    Per address and RMA number together, so a stranger who knows the number and fails on purpose
+    blocks only their own address; per address, whatever the number; and per number from every
+    address, a higher ceiling against guessing the e-mail from many addresses.
+    """
+    address = client_ip(request)
+    return ratelimit.attempt_start(
+        [
+            (
+                "lookup-number-ip",
+                f"{number}\x00{address}",
+                ratelimit.Rate.parse(settings.RMA_LOOKUP_RATE_PER_NUMBER_AND_IP),
+            ),
+            ("lookup-ip", address, ratelimit.Rate.parse(settings.RMA_LOOKUP_RATE_PER_IP)),
+            ("lookup-number", number, ratelimit.Rate.parse(settings.RMA_LOOKUP_RATE_PER_NUMBER)),
+        ]
+    )
+
+
 @csrf_protect_no_referrer
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -138,17 +159,13 @@ def return_status(request: HttpRequest) -> HttpResponse:
         form = forms.ReturnLookupForm(request.POST)
         if form.is_valid():
             number = form.cleaned_data["rma_number"].strip().upper()
-            verdict = ratelimit.hit_all(
-                [
-                    ("lookup-ip", client_ip(request), ratelimit.Rate.parse(settings.RMA_LOOKUP_RATE_PER_IP)),
-                    ("lookup-number", number, ratelimit.Rate.parse(settings.RMA_LOOKUP_RATE_PER_NUMBER)),
-                ]
-            )
-            if not verdict.allowed:
-                return too_many(request, verdict)
+            attempt = lookup_attempt_start(request, number)
+            if not attempt.allowed:
+                return too_many(request, attempt.verdict)
             rma_id, expected = selectors.rma_lookup_key(number)
             matches = _same_secret(normalise_email(form.cleaned_data["email"]), expected)
             if matches and expected and rma_id is not None:
+                attempt.succeeded()
                 return to_status_page(request, selectors.rma_list().get(pk=rma_id))
             not_found = True
             form = forms.ReturnLookupForm()  # what was typed is not repeated back

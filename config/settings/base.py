@@ -221,14 +221,18 @@ RMA_STATUS_LINK_DAYS = env.int("RMA_STATUS_LINK_DAYS", default=365)
 RMA_STATUS_LINK_DAYS_AFTER_CLOSE = env.int("RMA_STATUS_LINK_DAYS_AFTER_CLOSE", default=180)
 # A status page without a form is kept rendered (in the cache) until its return changes, and at most this long.
 RMA_STATUS_PAGE_CACHE_SECONDS = env.int("RMA_STATUS_PAGE_CACHE_SECONDS", default=60)
-# Look-ups by RMA number and e-mail: at most "count/seconds" per client IP and per RMA number (fixed windows).
+# Failed look-ups by RMA number and e-mail ("count/seconds", fixed windows): per client IP, per RMA number
+# from one IP, and per RMA number from all IPs together (a higher ceiling that one IP alone cannot reach).
 RMA_LOOKUP_RATE_PER_IP = env("RMA_LOOKUP_RATE_PER_IP", default="20/900")
-RMA_LOOKUP_RATE_PER_NUMBER = env("RMA_LOOKUP_RATE_PER_NUMBER", default="5/900")
+RMA_LOOKUP_RATE_PER_NUMBER_AND_IP = env("RMA_LOOKUP_RATE_PER_NUMBER_AND_IP", default="5/900")
+RMA_LOOKUP_RATE_PER_NUMBER = env("RMA_LOOKUP_RATE_PER_NUMBER", default="50/3600")
 # Mounts a bare view for load comparisons (benchmarks/load/); never in a real deployment.
 RMA_BENCHMARK_VIEWS = env.bool("RMA_BENCHMARK_VIEWS", default=False)
-# Staff sign-in attempts (admin), per client IP and per username (count/seconds).
+# Failed staff sign-ins (admin and API token), "count/seconds": per client IP, per username from one IP, and
+# per username from all IPs together (a higher ceiling that one IP alone cannot reach); see core/login_limits.py.
 RMA_LOGIN_RATE_PER_IP = env("RMA_LOGIN_RATE_PER_IP", default="30/900")
-RMA_LOGIN_RATE_PER_USERNAME = env("RMA_LOGIN_RATE_PER_USERNAME", default="10/900")
+RMA_LOGIN_RATE_PER_USERNAME_AND_IP = env("RMA_LOGIN_RATE_PER_USERNAME_AND_IP", default="10/900")
+RMA_LOGIN_RATE_PER_USERNAME = env("RMA_LOGIN_RATE_PER_USERNAME", default="100/3600")
 # New returns from the public form, per client IP.
 RMA_START_RATE_PER_IP = env("RMA_START_RATE_PER_IP", default="20/3600")
 # The request header with the client's address when behind a proxy (e.g. HTTP_X_REAL_IP); REMOTE_ADDR if empty.

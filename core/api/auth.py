@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.login_limits import login_attempt_hit
+from core.login_limits import login_attempt_start, username_normalise
 
 
 class TokenView(APIView):
@@ -28,17 +28,21 @@ class TokenView(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        # the same limits as the admin's sign-in: per username and per client address
-        data = request.data if isinstance(request.data, Mapping) else {}
-        verdict = login_attempt_hit(request, str(data.get("username", "")))
-        if not verdict.allowed:
+        # the same limits as the admin's sign-in, on failures only, and the same name normalisation
+        data = dict(request.data.items()) if isinstance(request.data, Mapping) else {}
+        username = data.get("username")
+        if isinstance(username, str):
+            data["username"] = username_normalise(username)
+        attempt = login_attempt_start(request, str(username or ""))
+        if not attempt.allowed:
             return Response(
                 {"code": "too_many_attempts", "message": "Too many sign-in attempts; try again later."},
                 status=429,
-                headers={"Retry-After": str(verdict.retry_after)},
+                headers={"Retry-After": str(attempt.verdict.retry_after)},
             )
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = AuthTokenSerializer(data=data, context={"request": request})
         serializer.is_valid(raise_exception=True)
+        attempt.succeeded()
         user = serializer.validated_data["user"]
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

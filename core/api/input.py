@@ -7,6 +7,8 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from core.dates import date_in_range
+
 # A path segment, without the NUL character no database column can hold: such a URL is simply not found.
 LOOKUP = r"[^/\x00]+"
 
@@ -24,6 +26,14 @@ class StrictInput(serializers.Serializer):
                 {name: [self.not_editable.get(name, "Unknown field.")] for name in unknown}
             )
         return super().to_internal_value(data)
+
+
+class DayField(serializers.DateField):
+    """A day (YYYY-MM-DD) within the range ``core.dates`` accepts: 1970-01-01 to 2100-12-31."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(date_in_range)
 
 
 def valid_input(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 
 from diagnostics.models import Diagnosis, FailurePattern, FaultSignal, RootCauseCase
-from rma.api.filters import MomentFilter
+from rma.api.filters import DayFilter, MomentFilter
 
 
 class FailurePatternFilter(django_filters.FilterSet):
@@ -67,7 +67,7 @@ class FaultSignalFilter(django_filters.FilterSet):
     lot = django_filters.CharFilter()
     firmware = django_filters.CharFilter(field_name="firmware_version")
     pattern = django_filters.CharFilter(field_name="pattern__code")
-    since = django_filters.DateFilter(
+    since = DayFilter(
         field_name="first_detected_on", lookup_expr="gte", help_text="First detected on or after this day."
     )
 

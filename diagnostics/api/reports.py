@@ -6,7 +6,6 @@ of its own, so a generated client reads each answer with one type.
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -18,8 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.input import StrictInput
+from core.api.input import DayField, StrictInput
 from core.api.permissions import ActionPermission
+from core.csv_safety import SafeDictWriter
 from core.exceptions import InvalidInput
 from diagnostics import reports
 from diagnostics.api.report_serializers import SERIALIZERS
@@ -31,8 +31,8 @@ class ReportFilterSerializer(StrictInput):
     model = serializers.CharField(required=False, allow_blank=True, default="", help_text="Product model SKU.")
     lot = serializers.CharField(required=False, allow_blank=True, default="")
     firmware = serializers.CharField(required=False, allow_blank=True, default="")
-    date_from = serializers.DateField(required=False, allow_null=True, default=None)
-    date_to = serializers.DateField(required=False, allow_null=True, default=None)
+    date_from = DayField(required=False, allow_null=True, default=None)
+    date_to = DayField(required=False, allow_null=True, default=None)
     format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
     by = serializers.CharField(required=False, allow_blank=True, default="")
     table = serializers.ChoiceField(
@@ -46,7 +46,8 @@ class ReportFilterSerializer(StrictInput):
 
 
 class CSVRenderer(renderers.BaseRenderer):
-    """A report's table as CSV: its rows, or for life data with ``table=points`` the Kaplan–Meier points."""
+    """A report's table as CSV (formula-like text escaped, ``core.csv_safety``): its rows, or for life data
+    with ``table=points`` the Kaplan–Meier points."""
 
     media_type = "text/csv"
     format = "csv"
@@ -61,10 +62,9 @@ class CSVRenderer(renderers.BaseRenderer):
             rows = data.get("rows") or []
             columns = data.get("columns") or (list(rows[0]) if rows else [])
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer = SafeDictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        for row in rows:
-            writer.writerow({name: "" if value is None else value for name, value in row.items()})
+        writer.writerows(rows)
         return out.getvalue().encode("utf-8")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.api.input import StrictInput
+from core.api.input import DayField, StrictInput
 from core.api.output import ModelOutput
 from diagnostics.models import Component, Diagnosis, FailurePattern, FaultSignal, PatternEvent, RootCauseCase
 
@@ -98,7 +98,7 @@ class PatternFieldsSerializer(StrictInput):
     effectivity = serializers.CharField(max_length=200, required=False, allow_blank=True)
     effective_from_lot = serializers.CharField(max_length=64, required=False, allow_blank=True)
     effective_from_firmware = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    effective_from_date = serializers.DateField(required=False, allow_null=True)
+    effective_from_date = DayField(required=False, allow_null=True)
     public_summary = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -121,7 +121,7 @@ class PatternMoveSerializer(StrictInput):
     effectivity = serializers.CharField(max_length=200, required=False, allow_blank=True)
     effective_from_lot = serializers.CharField(max_length=64, required=False, allow_blank=True)
     effective_from_firmware = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    effective_from_date = serializers.DateField(required=False, allow_null=True)
+    effective_from_date = DayField(required=False, allow_null=True)
 
 
 class DiagnosisSerializer(ModelOutput):

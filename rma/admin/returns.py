@@ -24,7 +24,7 @@ from core.exceptions import DomainError
 from rma import forms as rma_forms
 from rma import lifecycle, selectors, services
 from rma.models import RMA, Compensation, CustodyChange, RMAEvent, Source
-from rma.normalise import normalise_email, normalise_serial
+from rma.normalise import normalise_email, serial_or_none
 
 
 def compensation_panel(request: HttpRequest, rma: RMA) -> dict[str, Any] | None:
@@ -177,7 +177,7 @@ class RMAAdmin(ActionModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        query = Q(number=term.upper()) | Q(device__serial_number=normalise_serial(term))
+        query = Q(number=term.upper()) | Q(device__serial_number=serial_or_none(term) or "")
         if "@" in term:
             query |= Q(customer__email=normalise_email(term))
         return queryset.filter(query), False

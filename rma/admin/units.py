@@ -7,9 +7,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from core.admin import ReadOnlyInline
+from rma import forms as rma_forms
 from rma import services
 from rma.models import RMA, Customer, Device, ProductModel
-from rma.normalise import normalise_email, normalise_serial
+from rma.normalise import normalise_email, serial_or_none
 
 
 class DeviceRMAInline(ReadOnlyInline):
@@ -27,6 +28,7 @@ class DeviceRMAInline(ReadOnlyInline):
 
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
+    form = rma_forms.DeviceAdminForm
     list_display = [
         "serial_number",
         "product_model",
@@ -49,7 +51,8 @@ class DeviceAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(serial_number=normalise_serial(term)), False
+        serial = serial_or_none(term)
+        return (queryset.filter(serial_number=serial) if serial else queryset.none()), False
 
     def has_delete_permission(self, request, obj=None):
         return False

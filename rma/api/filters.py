@@ -8,11 +8,17 @@ import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
 
+from core.dates import date_in_range
 from rma.models import RMA, Device
 
 
 class UTCIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 moment, converted to UTC: the database takes any offset a clock can show."""
+    """An ISO 8601 moment, converted to UTC: the database takes any offset a clock can show.
+
+    Its day must be within the range ``core.dates`` accepts.
+    """
+
+    default_validators = [date_in_range]
 
     def to_python(self, value):
         moment = super().to_python(value)
@@ -28,12 +34,22 @@ class MomentFilter(django_filters.IsoDateTimeFilter):
     field_class = UTCIsoDateTimeField
 
 
+class DayField(forms.DateField):
+    """A day within the range ``core.dates`` accepts (1970-01-01 to 2100-12-31)."""
+
+    default_validators = [date_in_range]
+
+
+class DayFilter(django_filters.DateFilter):
+    field_class = DayField
+
+
 class DeviceFilter(django_filters.FilterSet):
     model = django_filters.CharFilter(field_name="product_model__sku", help_text="Product model SKU.")
     lot = django_filters.CharFilter()
     firmware = django_filters.CharFilter(field_name="firmware_version")
-    shipped_after = django_filters.DateFilter(field_name="shipped_on", lookup_expr="gte")
-    shipped_before = django_filters.DateFilter(field_name="shipped_on", lookup_expr="lte")
+    shipped_after = DayFilter(field_name="shipped_on", lookup_expr="gte")
+    shipped_before = DayFilter(field_name="shipped_on", lookup_expr="lte")
     in_service = django_filters.BooleanFilter(
         field_name="shipped_on", lookup_expr="isnull", exclude=True, help_text="Shipped to a customer."
     )
@@ -53,8 +69,8 @@ class RMAFilter(django_filters.FilterSet):
     is_repeat = django_filters.BooleanFilter()
     created_after = MomentFilter(field_name="created_at", lookup_expr="gte")
     created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
-    reported_after = django_filters.DateFilter(field_name="reported_on", lookup_expr="gte")
-    reported_before = django_filters.DateFilter(field_name="reported_on", lookup_expr="lte")
+    reported_after = DayFilter(field_name="reported_on", lookup_expr="gte")
+    reported_before = DayFilter(field_name="reported_on", lookup_expr="lte")
 
     class Meta:
         model = RMA

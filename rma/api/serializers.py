@@ -8,7 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.input import StrictInput
+from core.api.input import DayField, StrictInput
 from core.api.output import ModelOutput
 from rma import policy
 from rma.models import RMA, Device, QuoteAnswerChannel, Refund, RMAEvent
@@ -60,9 +60,9 @@ class DeviceCreateSerializer(StrictInput):
     serial_number = serializers.CharField(max_length=64)
     model_sku = serializers.CharField(max_length=64)
     lot = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    manufactured_on = serializers.DateField(required=False, allow_null=True, default=None)
-    shipped_on = serializers.DateField(required=False, allow_null=True, default=None)
-    purchased_on = serializers.DateField(required=False, allow_null=True, default=None)
+    manufactured_on = DayField(required=False, allow_null=True, default=None)
+    shipped_on = DayField(required=False, allow_null=True, default=None)
+    purchased_on = DayField(required=False, allow_null=True, default=None)
     firmware_version = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 

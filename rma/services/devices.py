@@ -178,7 +178,10 @@ def customer_get_or_create(*, email: str, name: str = "", phone: str = "") -> Cu
 @transaction.atomic
 def replacement_device_take(*, failed: Device, serial_number: str) -> Device:
     """The unit that replaces ``failed``: a unit from stock, or a new one of the failed unit's model."""
-    serial = normalise_serial(serial_number)
+    try:
+        serial = normalise_serial(serial_number)
+    except InvalidInput as error:
+        raise InvalidInput(error.message, code=error.code, field="replacement_serial") from None
     if not serial:
         raise InvalidInput(
             "A replacement serial number is required.", code="replacement_serial_required", field="replacement_serial"

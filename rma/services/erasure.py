@@ -6,6 +6,11 @@ recipient and content of their e-mails in the outbox (unsent ones are not sent);
 mention of their details anywhere in the database (timeline notes, staff reasons, diagnoses, the
 admin's change log), which is replaced by ``[erased]``.
 
+The door closes too: an erased customer's returns can no longer be looked up on the status page (by
+number and the erased placeholder address, which is predictable) nor opened by a secret link, even
+one issued afterwards, and their timeline writes no more e-mails; a return they start later, under
+their own address, is new and unaffected.
+
 What stays, for engineers: the devices (without an owner), the returns with their technical data
 (status, coverage, dates, resolution, disposition, repeat flags), the timeline rows, diagnoses,
 root-cause cases, goodwill grants and compensation, attached to an anonymous customer record so
@@ -29,11 +34,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from rma.models import RMA, Customer, Device, OutboxMessage, RMAEvent, StatusLink
+from rma.models import ERASED_EMAIL_DOMAIN, RMA, Customer, Device, OutboxMessage, RMAEvent, StatusLink
 from rma.services.transitions import Actor, record_event
 
 ERASED = "[erased]"
-ERASED_DOMAIN = "erased.invalid"
+ERASED_DOMAIN = ERASED_EMAIL_DOMAIN
 # Tables never searched: Django's own bookkeeping (sessions hold no customer data; staff accounts are not customers').
 SKIPPED_APPS = {"sessions", "contenttypes", "auth", "authtoken", "migrations"}
 

@@ -64,6 +64,7 @@ def test_the_three_wrong_cases_take_the_same_time(client, rma, other_customer, s
     shows in every round; load from elsewhere does not, so a round is repeated before failing."""
     settings.RMA_LOOKUP_RATE_PER_IP = "100000/60"
     settings.RMA_LOOKUP_RATE_PER_NUMBER = "100000/60"
+    settings.RMA_LOOKUP_RATE_PER_NUMBER_AND_IP = "100000/60"
     cases = list(wrong_lookups(rma, other_customer).items())
     shuffle = random.Random(6).shuffle
     for _ in range(5):  # warm up
@@ -102,14 +103,14 @@ def test_malformed_input_gets_field_errors_without_a_lookup(client):
 
 
 def test_lookups_are_limited_per_rma_number_then_recover_after_the_window(client, rma, settings, monkeypatch):
-    settings.RMA_LOOKUP_RATE_PER_NUMBER = "3/600"
+    settings.RMA_LOOKUP_RATE_PER_NUMBER_AND_IP = "3/600"
     now = [1_000_000.0]
     monkeypatch.setattr(ratelimit, "clock", lambda: now[0])
     wrong = {"rma_number": rma.number, "email": "guess@example.com"}
     for _ in range(3):
         assert client.post(LOOKUP, wrong).status_code == 200
-    # when: the fourth try within the window, even with the right e-mail and from elsewhere
-    refused = client.post(LOOKUP, {**wrong, "email": "owner@example.com"}, REMOTE_ADDR="10.9.9.9")
+    # when: the fourth try within the window from the same address, even with the right e-mail
+    refused = client.post(LOOKUP, {**wrong, "email": "owner@example.com"})
     # then
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 600
@@ -117,6 +118,31 @@ def test_lookups_are_limited_per_rma_number_then_recover_after_the_window(client
     # and once the window has passed, the customer gets in
     now[0] += 600
     track_path(client.post(LOOKUP, {**wrong, "email": "owner@example.com"}))
+
+
+def test_a_stranger_who_knows_the_number_cannot_lock_the_customer_out(client, rma):
+    """With the default limits: wrong e-mails from the stranger's address until refused, and on."""
+    stranger = {"REMOTE_ADDR": "198.51.100.66"}
+    wrong = {"rma_number": rma.number, "email": "guess@example.com"}
+    statuses = [client.post(LOOKUP, wrong, **stranger).status_code for _ in range(30)]
+    assert statuses == [200] * 5 + [429] * 25
+    # the customer, from home
+    track_path(client.post(LOOKUP, {"rma_number": rma.number, "email": "owner@example.com"}, REMOTE_ADDR="192.0.2.7"))
+
+
+def test_guessing_one_number_from_many_addresses_meets_the_per_number_ceiling(client, rma, settings):
+    settings.RMA_LOOKUP_RATE_PER_NUMBER = "4/3600"
+    wrong = {"rma_number": rma.number, "email": "guess@example.com"}
+    statuses = [client.post(LOOKUP, wrong, REMOTE_ADDR=f"203.0.113.{n}").status_code for n in range(6)]
+    assert statuses == [200] * 4 + [429] * 2
+
+
+def test_successful_lookups_do_not_count(client, rma, settings):
+    settings.RMA_LOOKUP_RATE_PER_NUMBER_AND_IP = "2/900"
+    settings.RMA_LOOKUP_RATE_PER_NUMBER = "2/900"
+    settings.RMA_LOOKUP_RATE_PER_IP = "2/900"
+    for _ in range(6):
+        track_path(client.post(LOOKUP, {"rma_number": rma.number, "email": "owner@example.com"}))
 
 
 def test_lookups_are_limited_per_address_whatever_the_number(client, rma, settings):
@@ -133,6 +159,7 @@ def test_lookups_are_limited_per_address_whatever_the_number(client, rma, settin
 def test_the_secret_link_keeps_working_while_the_form_is_throttled(client, rma, settings):
     settings.RMA_LOOKUP_RATE_PER_NUMBER = "1/900"
     path = track_path(client.post(LOOKUP, {"rma_number": rma.number, "email": "owner@example.com"}))
+    assert client.post(LOOKUP, {"rma_number": rma.number, "email": "wrong@example.com"}).status_code == 200
     assert client.post(LOOKUP, {"rma_number": rma.number, "email": "owner@example.com"}).status_code == 429
     assert client.get(path).status_code == 200
 

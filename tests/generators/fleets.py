@@ -15,7 +15,6 @@ ground truth, and the ``engine.Fleet`` the scan would load from those rows (for 
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from core.csv_safety import SafeDictWriter
 from diagnostics.detection.engine import Fleet
 
 
@@ -195,7 +195,7 @@ class SimulatedFleet:
                 first = next(rows, None)
                 if first is None:
                     continue
-                writer = csv.DictWriter(file, fieldnames=list(first))
+                writer = SafeDictWriter(file, fieldnames=list(first))
                 writer.writeheader()
                 writer.writerow(first)
                 writer.writerows(rows)

@@ -158,3 +158,51 @@ def test_a_dry_run_changes_nothing(history):
 def test_an_unknown_address_is_a_clear_error(db):
     with pytest.raises(CommandError, match="No customer"):
         call_command("erase_customer", "nobody@example.com", stdout=io.StringIO())
+
+
+# The door closes: an erased customer's returns cannot be opened again -------------------------------
+
+
+def test_an_erased_customers_return_cannot_be_looked_up_or_tracked_again(in_warranty_device, supervisor, flow):
+    from rma.services.erasure import customer_erase, erased_email
+    from tests.customers.helpers import open_return, track_path, without_csrf
+
+    lookup = "/returns/status/"
+    rma = open_return(in_warranty_device, email=EMAIL, name=NAME)
+    client = Client()
+    old_link = track_path(client.post(lookup, {"rma_number": rma.number, "email": EMAIL}))
+    customer_erase(customer=rma.customer, actor=supervisor, source=Source.ADMIN)
+
+    # by number and the predictable placeholder address, or the old address: the page of any wrong look-up
+    wrong = client.post(lookup, {"rma_number": "RMA-00000000", "email": "nobody@example.com"})
+    assert wrong.status_code == 200 and "We could not find that return" in wrong.content.decode()
+    for email in (erased_email(rma.customer_id), EMAIL):
+        answer = client.post(lookup, {"rma_number": rma.number, "email": email})
+        assert answer.status_code == 200
+        assert without_csrf(answer.content) == without_csrf(wrong.content)
+    # by a secret link, old or issued afterwards: the page of any unknown link
+    unknown = client.get("/returns/track/no-such-token/")
+    fresh = status_path(status_link_issue(rma=rma))
+    for path in (old_link, fresh):
+        answer = client.get(path)
+        assert answer.status_code == 404
+        assert without_csrf(answer.content) == without_csrf(unknown.content)
+    # staff carry on with the return, and no e-mail goes to the placeholder
+    sent = len(mail.outbox)
+    flow.to(RMA.objects.get(pk=rma.pk), RMA.Status.AUTHORIZED)
+    outbox_sweep(now=timezone.now() + dt.timedelta(hours=1))
+    assert len(mail.outbox) == sent
+    assert not OutboxMessage.objects.filter(to_email=erased_email(rma.customer_id), status="pending").exists()
+
+
+def test_a_return_the_customer_starts_after_erasure_is_unaffected(in_warranty_device, supervisor, flow):
+    from rma.services.erasure import customer_erase
+    from tests.customers.helpers import open_return, track_path
+
+    first = open_return(in_warranty_device, email=EMAIL, name=NAME)
+    flow.to(first, RMA.Status.CANCELLED)
+    customer_erase(customer=first.customer, actor=supervisor, source=Source.ADMIN)
+    second = open_return(in_warranty_device, email=EMAIL, name=NAME)
+    assert second.customer_id != first.customer_id
+    path = track_path(Client().post("/returns/status/", {"rma_number": second.number, "email": EMAIL}))
+    assert Client().get(path).status_code == 200
