@@ -34,7 +34,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from core.tasks import enqueue
 from rma import lifecycle, public
-from rma.models import RMA, Customer, OutboxMessage, RMAEvent
+from rma.models import RMA, Customer, OutboxMessage, RMAEvent, is_erased_email
 from rma.status_links import status_link_issue, status_url
 
 logger = logging.getLogger(__name__)
@@ -62,8 +62,11 @@ def outbox_enqueue(
     ``template`` names ``templates/emails/<template>.txt``, ``.html`` and ``_subject.txt``; they are
     rendered at delivery with ``context`` (JSON-serialisable) plus ``customer_name`` and, when ``rma``
     is given, ``rma_number`` and a fresh secret ``status_url``. ``key`` is unique: enqueueing the same
-    key again returns the existing row and sends nothing more.
+    key again returns the existing row and sends nothing more. Nothing is written for an erased customer:
+    the message returned is not saved.
     """
+    if is_erased_email(customer.email):
+        return OutboxMessage(customer=customer, to_email=customer.email, rma=rma, template=template, key=key)
     message, created = OutboxMessage.objects.get_or_create(
         key=key,
         defaults={

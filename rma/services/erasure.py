@@ -34,7 +34,16 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from rma.models import ERASED_EMAIL_DOMAIN, RMA, Customer, Device, OutboxMessage, RMAEvent, StatusLink
+from rma.models import (
+    ERASED_EMAIL_DOMAIN,
+    RMA,
+    Customer,
+    Device,
+    OutboxMessage,
+    ProofOfPurchase,
+    RMAEvent,
+    StatusLink,
+)
 from rma.services.transitions import Actor, record_event
 
 ERASED = "[erased]"
@@ -51,6 +60,7 @@ class ErasureReport:
     unsent_cancelled: int = 0
     status_links: int = 0
     devices_unlinked: int = 0
+    proofs_deleted: int = 0
     mentions: dict[str, int] = field(default_factory=dict)  # "app.Model.field" → rows rewritten
 
     @property
@@ -160,6 +170,7 @@ def customer_erase(*, customer: Customer, actor: Actor, source: str, dry_run: bo
         report.outbox_messages = OutboxMessage.objects.filter(customer=customer).count()
         report.status_links = StatusLink.objects.filter(rma__in=rmas).count()
         report.devices_unlinked = Device.objects.filter(owner=customer).count()
+        report.proofs_deleted = ProofOfPurchase.objects.filter(rma__in=rmas).count()
         transaction.set_rollback(True)
         return report
 
@@ -190,6 +201,11 @@ def _erase(
     rmas.update(fault_description=ERASED, inbound_tracking="", outbound_tracking="", updated_at=timezone.now())
     report.status_links, _ = StatusLink.objects.filter(rma__in=rmas).delete()
     report.devices_unlinked = Device.objects.filter(owner=customer).update(owner=None, updated_at=timezone.now())
+    # Their proofs of purchase (receipts with their name and address): the rows now, the files once committed.
+    proofs = ProofOfPurchase.objects.filter(rma__in=rmas)
+    files = [(proof.file.storage, proof.file.name) for proof in proofs if proof.file.name]
+    report.proofs_deleted = proofs.delete()[0]
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
     # Their e-mails: no recipient, no content, and nothing more sent.
     outbox = OutboxMessage.objects.filter(customer=customer)
     report.outbox_messages = outbox.count()

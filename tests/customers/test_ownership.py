@@ -347,3 +347,37 @@ def test_the_api_refuses_authorize_with_its_code_until_ownership_is_confirmed(cl
     assert confirmed.status_code == 200, confirmed.content
     assert confirmed.json()["ownership"] == OWN.CONFIRMED
     assert staff.post(url + "authorize/", {}, content_type="application/json").json()["status"] == S.AUTHORIZED
+
+
+def test_erasing_the_submitter_deletes_their_proofs_of_purchase_files_and_all(
+    client, owned, supervisor, django_capture_on_commit_callbacks
+):
+    from rma.services.erasure import customer_erase
+
+    path = track_path(stranger_starts(client))
+    upload(client, path, "receipt.png", image_bytes(40, 30))
+    proof = ProofOfPurchase.objects.get()
+    storage, name = proof.file.storage, proof.file.name
+    assert storage.exists(name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = customer_erase(customer=proof.rma.customer, actor=supervisor, source=Source.ADMIN)
+
+    assert report.proofs_deleted == 1
+    assert not ProofOfPurchase.objects.exists()
+    assert not storage.exists(name)
+
+
+def test_nothing_is_written_to_the_outbox_for_an_erased_customer(owned, supervisor):
+    from rma.notifications import outbox_enqueue
+    from rma.services.erasure import customer_erase
+
+    customer = owned.owner
+    customer_erase(customer=customer, actor=supervisor, source=Source.ADMIN)
+    customer.refresh_from_db()
+    before = OutboxMessage.objects.count()
+
+    message = outbox_enqueue(customer=customer, template="advisory_notice", context={}, key="advisory-1-owner")
+
+    assert message.pk is None
+    assert OutboxMessage.objects.count() == before
