@@ -68,6 +68,11 @@ class ErasureReport:
         return sum(self.mentions.values())
 
 
+def _delete_files(files: list[tuple[Any, str]]) -> None:
+    for storage, name in files:
+        storage.delete(name)
+
+
 def erased_email(customer_id: int) -> str:
     return f"erased-{customer_id}@{ERASED_DOMAIN}"
 
@@ -205,7 +210,7 @@ def _erase(
     proofs = ProofOfPurchase.objects.filter(rma__in=rmas)
     files = [(proof.file.storage, proof.file.name) for proof in proofs if proof.file.name]
     report.proofs_deleted = proofs.delete()[0]
-    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
+    transaction.on_commit(lambda: _delete_files(files))
     # Their e-mails: no recipient, no content, and nothing more sent.
     outbox = OutboxMessage.objects.filter(customer=customer)
     report.outbox_messages = outbox.count()
