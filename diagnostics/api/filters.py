@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import django_filters
 
+from core.api.filters import DayFilter, MomentFilter
 from diagnostics.models import Diagnosis, FailurePattern, FaultSignal, RootCauseCase
-from rma.api.filters import DayFilter, MomentFilter
 
 
 class FailurePatternFilter(django_filters.FilterSet):

@@ -2,46 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import django_filters
-from django import forms
-from django_filters.fields import IsoDateTimeField
 
-from core.dates import date_in_range
+from core.api.filters import DayFilter, MomentFilter
 from rma.models import RMA, Device
-
-
-class UTCIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 moment, converted to UTC: the database takes any offset a clock can show.
-
-    Its day must be within the range ``core.dates`` accepts.
-    """
-
-    default_validators = [date_in_range]
-
-    def to_python(self, value):
-        moment = super().to_python(value)
-        if moment is None or moment.tzinfo is None:
-            return moment
-        try:
-            return moment.astimezone(dt.UTC)
-        except OverflowError:
-            raise forms.ValidationError("That moment is out of range.", code="invalid") from None
-
-
-class MomentFilter(django_filters.IsoDateTimeFilter):
-    field_class = UTCIsoDateTimeField
-
-
-class DayField(forms.DateField):
-    """A day within the range ``core.dates`` accepts (1970-01-01 to 2100-12-31)."""
-
-    default_validators = [date_in_range]
-
-
-class DayFilter(django_filters.DateFilter):
-    field_class = DayField
 
 
 class DeviceFilter(django_filters.FilterSet):
