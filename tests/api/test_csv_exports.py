@@ -79,12 +79,14 @@ def hostile_fleet() -> None:
 
 
 def csv_downloads():
-    """(url, params) of every CSV the API serves: each report, each ``by``, each table."""
-    for name, view in REPORT_VIEWS.items():
+    """(url, params) of every CSV the API serves: each report, each ``by``, each table, by its ``.csv``
+    operation and by ``?format=csv`` on its JSON path."""
+    for name, (view, _) in REPORT_VIEWS.items():
         for by in view.choices or ("",):
             for table in ("rows", "points") if name == "life" else ("rows",):
-                params = {"format": "csv", "date_to": "2025-06-30", "table": table, **({"by": by} if by else {})}
-                yield f"/api/v1/reports/{name}/", params
+                params = {"date_to": "2025-06-30", "table": table, **({"by": by} if by else {})}
+                yield f"/api/v1/reports/{name}.csv", params
+                yield f"/api/v1/reports/{name}/", {**params, "format": "csv"}
 
 
 @pytest.mark.django_db
