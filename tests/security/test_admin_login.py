@@ -55,7 +55,9 @@ def test_a_stranger_failing_on_purpose_does_not_lock_the_real_user_out(superviso
     assert attempt(office, supervisor.username, "right-horse-battery").status_code == 302
     assert signed_in(office)
     token = Client(REMOTE_ADDR="192.0.2.10").post(
-        "/api/v1/auth/token/", {"username": supervisor.username, "password": "right-horse-battery"}
+        "/api/v1/auth/token/",
+        {"username": supervisor.username, "password": "right-horse-battery"},
+        content_type="application/json",
     )
     assert token.status_code == 200 and token.json()["token"]
 
@@ -95,7 +97,9 @@ def test_a_full_width_variant_of_the_username_shares_its_counter(technician, set
     assert attempt(client, full_width, "guess").status_code == 429
     assert attempt(client, f"  {technician.username} ", "guess").status_code == 429
     # the API's token endpoint counts the same name
-    refused = client.post("/api/v1/auth/token/", {"username": full_width, "password": "guess"})
+    refused = client.post(
+        "/api/v1/auth/token/", {"username": full_width, "password": "guess"}, content_type="application/json"
+    )
     assert refused.status_code == 429
 
 
@@ -106,7 +110,11 @@ def test_the_sign_in_matches_names_after_nfkc_and_case_exactly(technician):
     full_width = "".join(chr(ord(ch) + 0xFEE0) for ch in technician.username)
     assert attempt(Client(), full_width, "right-horse-battery").status_code == 302
     assert attempt(Client(), technician.username.upper(), "right-horse-battery").status_code == 200  # not signed in
-    token = Client().post("/api/v1/auth/token/", {"username": full_width, "password": "right-horse-battery"})
+    token = Client().post(
+        "/api/v1/auth/token/",
+        {"username": full_width, "password": "right-horse-battery"},
+        content_type="application/json",
+    )
     assert token.status_code == 200
 
 
