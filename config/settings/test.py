@@ -22,4 +22,6 @@ VAR_DIR.mkdir(exist_ok=True)
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _worker.startswith("gw") and CACHES["default"]["BACKEND"].endswith("RedisCache"):
     _base, _, _db = CACHES["default"]["LOCATION"].rpartition("/")
-    CACHES["default"]["LOCATION"] = f"{_base}/{(int(_db or 0) + 8 + int(_worker[2:])) % 16}"
+    _taken = {env("CELERY_BROKER_URL", default="").rpartition("/")[2]}  # never the broker's database
+    _free = [db for db in range(int(_db or 0) + 1, int(_db or 0) + 16) if str(db % 16) not in _taken]
+    CACHES["default"]["LOCATION"] = f"{_base}/{_free[7 + int(_worker[2:])] % 16}"
