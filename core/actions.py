@@ -61,7 +61,8 @@ class Action:
     serializer: type | None = None  # API input; None with ``api``: an empty body
     api: bool = True  # offered as ``POST .../{id}/<url_path>/``
     url_path: str = ""  # default: the name with hyphens
-    description: str = ""  # the API operation's description, and the admin form's introduction
+    description: str = ""  # the API operation's description
+    intro: str = ""  # what the admin's form says above its fields
     # Turn the form's cleaned data or the serializer's validated data into the service's keywords.
     admin_input: Callable[[Any, Data], Data] | None = None
     api_input: Callable[[Any, Data], Data] | None = None

@@ -268,6 +268,7 @@ declare(
         description=(
             "Close the case with its conclusion, linking a pattern (`pattern`) or creating one (`new_pattern`)."
         ),
+        intro="Closing the case records what engineering concluded and lets the unit be scrapped.",
         admin_input=f.case_close_kwargs,
         api_input=inputs.case_close,
         offer=_case_open,
@@ -298,7 +299,7 @@ declare(
         from_statuses=frozenset({"draft"}),
         form=ConfirmForm,
         api=False,
-        description="Once published, the advisory shows on the status page of every return whose unit it affects. "
+        intro="Once published, the advisory shows on the status page of every return whose unit it affects. "
         "It cannot be edited after that, only withdrawn.",
         offer=lambda advisory: advisory.published_at is None,
         takes_source=False,
@@ -313,7 +314,7 @@ declare(
         from_statuses=frozenset({"published"}),
         form=ConfirmForm,
         api=False,
-        description="Each owner of an affected unit in service gets one e-mail with the advisory, sent in the "
+        intro="Each owner of an affected unit in service gets one e-mail with the advisory, sent in the "
         "background. Owners already e-mailed about it are not e-mailed again.",
         offer=lambda advisory: advisory.is_live,
         takes_source=False,
@@ -348,6 +349,7 @@ declare(
         form=f.SignalNoteForm,
         serializer=s.SignalNoteSerializer,
         description="An engineer is looking into the signal.",
+        intro="You have seen the signal and are looking into it.",
         takes_source=False,
         style="primary",
     ),
@@ -361,6 +363,7 @@ declare(
         form=f.SignalLinkForm,
         serializer=s.SignalLinkSerializer,
         description="The signal is explained by a failure pattern (`pattern` code, same component).",
+        intro="The failures behind the signal are this pattern; the pattern's history records the link.",
         api_input=inputs.signal_link,
     ),
     Action(
@@ -373,6 +376,7 @@ declare(
         form=f.SignalDismissForm,
         serializer=s.SignalDismissSerializer,
         description="Not a fault: say why in `reason`. The cell is not raised again; later scans keep its figures.",
+        intro="Not a fault. The cell is not raised again; later scans keep its figures up to date.",
         takes_source=False,
         style="danger",
         example=lambda signal: {"reason": "A data problem."},

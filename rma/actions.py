@@ -52,6 +52,7 @@ CONFIRM_OWNERSHIP = Action(
         "A proof of purchase was checked: the person who started the return owns the unit, and the return may be "
         "authorized (the unit is then registered to them)."
     ),
+    intro="Confirm when a proof of purchase shows that the person who started the return owns the unit.",
     offer=_ownership_in_question,
     customer_message=(
         "Thank you: we have checked your proof of purchase and confirmed that the device is yours. "
@@ -71,6 +72,7 @@ REFUSE_OWNERSHIP = Action(
     form=forms.OwnershipNoteForm,
     serializer=s.OwnershipNoteSerializer,
     description="Ownership could not be confirmed: the return is rejected and the unit keeps its owner (supervisors).",
+    intro="Ownership could not be confirmed: the return is rejected and the unit keeps its registered owner.",
     offer=_ownership_in_question,
     customer_message=(
         "We are sorry, we could not confirm that this device is yours, so we cannot accept this return. "
@@ -292,6 +294,7 @@ REFUND = Action(
         "Refund the customer (amount, ISO 4217 currency, method, reason) and close the return as refunded; "
         "the failed unit stays with the repair centre (supervisors)."
     ),
+    intro="Refund the customer and close the return as refunded; the failed unit stays with the repair centre.",
     offer=lambda rma: rma.replacement_device_id is None,
     style="danger",
     example=lambda rma: {
