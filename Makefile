@@ -8,7 +8,7 @@ PORT ?= 8000
 # Links in e-mails point where the site is served (an RMA_PUBLIC_BASE_URL in the environment wins).
 PUBLIC_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 SITE_ENV := RMA_PUBLIC_BASE_URL=$${RMA_PUBLIC_BASE_URL:-http://$(PUBLIC_HOST):$(PORT)}
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test lint format migrate seed serve worker beat serve-prod clean
 
