@@ -35,18 +35,13 @@ def username_normalise(username: str) -> str:
 
 def login_attempt_start(request: HttpRequest, username: str) -> ratelimit.Attempt:
     """Count one sign-in attempt; call ``succeeded()`` on the result when the password was right."""
-    name = username_normalise(username)
-    address = client_ip(request)
-    return ratelimit.attempt_start(
-        [
-            (
-                "login-user-ip",
-                f"{name}\x00{address}",
-                ratelimit.Rate.parse(settings.RMA_LOGIN_RATE_PER_USERNAME_AND_IP),
-            ),
-            ("login-ip", address, ratelimit.Rate.parse(settings.RMA_LOGIN_RATE_PER_IP)),
-            ("login-user", name, ratelimit.Rate.parse(settings.RMA_LOGIN_RATE_PER_USERNAME)),
-        ]
+    return ratelimit.guess_attempt_start(
+        "login",
+        username_normalise(username),
+        client_ip(request),
+        per_identity_and_address=settings.RMA_LOGIN_RATE_PER_USERNAME_AND_IP,
+        per_address=settings.RMA_LOGIN_RATE_PER_IP,
+        per_identity=settings.RMA_LOGIN_RATE_PER_USERNAME,
     )
 
 

@@ -101,3 +101,21 @@ def attempt_start(checks: list[tuple[str, str, Rate]]) -> Attempt:
             return Attempt(verdict)
         keys.append(key)
     return Attempt(Verdict(True, 0), keys)
+
+
+def guess_attempt_start(
+    scope: str, identity: str, address: str, *, per_identity_and_address: str, per_address: str, per_identity: str
+) -> Attempt:
+    """Count one try at guessing a secret of ``identity`` (a password, a return's e-mail) from ``address``.
+
+    Three limits: the identity from this address (what a stranger failing on purpose fills, locking out
+    only their own address); this address, whatever the identity; and the identity from every address
+    together, a higher ceiling that one address cannot reach alone. Only failures stay counted.
+    """
+    return attempt_start(
+        [
+            (f"{scope}-identity-ip", f"{identity}\x00{address}", Rate.parse(per_identity_and_address)),
+            (f"{scope}-ip", address, Rate.parse(per_address)),
+            (f"{scope}-identity", identity, Rate.parse(per_identity)),
+        ]
+    )

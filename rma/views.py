@@ -131,17 +131,13 @@ def lookup_attempt_start(request: HttpRequest, number: str) -> ratelimit.Attempt
     blocks only their own address; per address, whatever the number; and per number from every
     address, a higher ceiling against guessing the e-mail from many addresses.
     """
-    address = client_ip(request)
-    return ratelimit.attempt_start(
-        [
-            (
-                "lookup-number-ip",
-                f"{number}\x00{address}",
-                ratelimit.Rate.parse(settings.RMA_LOOKUP_RATE_PER_NUMBER_AND_IP),
-            ),
-            ("lookup-ip", address, ratelimit.Rate.parse(settings.RMA_LOOKUP_RATE_PER_IP)),
-            ("lookup-number", number, ratelimit.Rate.parse(settings.RMA_LOOKUP_RATE_PER_NUMBER)),
-        ]
+    return ratelimit.guess_attempt_start(
+        "lookup",
+        number,
+        client_ip(request),
+        per_identity_and_address=settings.RMA_LOOKUP_RATE_PER_NUMBER_AND_IP,
+        per_address=settings.RMA_LOOKUP_RATE_PER_IP,
+        per_identity=settings.RMA_LOOKUP_RATE_PER_NUMBER,
     )
 
 
