@@ -117,6 +117,17 @@ class RMASerializer(ModelOutput):
         ]
 
 
+class RefundOutputSerializer(ModelOutput):
+    """The refund recorded on a return (SPEC §4): what was paid back, how, and who approved it."""
+
+    approved_by = serializers.CharField(source="approved_by.username", read_only=True)
+
+    class Meta:
+        model = Refund
+        fields = ["amount", "currency", "method", "approved_by", "reason", "created_at"]
+        read_only_fields = fields
+
+
 class RMADetailSerializer(RMASerializer):
     """A return as ``rmas/{number}/`` shows it, with its coverage reasoning and timeline."""
 
@@ -127,6 +138,7 @@ class RMADetailSerializer(RMASerializer):
     )
     goodwill_reason = serializers.SerializerMethodField(help_text="Why, in words staff can repeat.")
     events = RMAEventSerializer(many=True, read_only=True)
+    refund = serializers.SerializerMethodField(help_text="The refund recorded when the return closed as refunded.")
 
     class Meta(RMASerializer.Meta):
         fields = [
@@ -145,8 +157,14 @@ class RMADetailSerializer(RMASerializer):
             "received_at",
             "shipped_at",
             "closed_at",
+            "refund",
             "events",
         ]
+
+    @extend_schema_field(RefundOutputSerializer(allow_null=True))
+    def get_refund(self, rma: RMA) -> dict | None:
+        refund = getattr(rma, "refund", None)
+        return None if refund is None else RefundOutputSerializer(refund).data
 
     def get_in_warranty(self, rma: RMA) -> bool:
         return policy.warranty_decide(

@@ -116,7 +116,7 @@ class RMAViewSet(
         events = RMAEvent.objects.select_related("actor").order_by("created_at", "id")
         return (
             selectors.rma_list()
-            .select_related("repeat_of")
+            .select_related("repeat_of", "refund__approved_by")
             .prefetch_related(Prefetch("events", queryset=events))
             .get(pk=rma.pk)
         )

@@ -59,6 +59,19 @@ def test_a_supervisor_refunds_and_the_unit_stays(api, build, supervisor):
         "bank_transfer",
         supervisor,
     )
+    # and the return's detail says what was paid back, how, and who approved it
+    shown = body["refund"]
+    assert (shown["amount"], shown["currency"], shown["method"], shown["approved_by"]) == (
+        "129.00",
+        "EUR",
+        "bank_transfer",
+        supervisor.username,
+    )
+
+
+def test_a_return_without_a_refund_shows_none(api, build, supervisor):
+    rma = build(S.DIAGNOSING, in_warranty=False)
+    assert api(supervisor).get(f"/api/v1/rmas/{rma.number}/").json()["refund"] is None
 
 
 def test_a_refund_in_an_unknown_currency_is_400(api, build, supervisor):
