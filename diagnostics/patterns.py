@@ -19,6 +19,7 @@ from core.actors import Actor, staff_actor
 from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from diagnostics import lifecycle
 from diagnostics.models import Component, FailurePattern, PatternEvent
+from rma import public
 from rma.models import RMA, Device, OutboxMessage, Source
 from rma.notifications import outbox_enqueue
 
@@ -407,7 +408,7 @@ def pattern_thanks_send(*, pattern: FailurePattern) -> int:
             context={
                 "pattern_code": pattern.code,
                 "public_summary": pattern.public_summary,
-                "device": f"{rma.device.product_model.name} ({rma.device.serial_number})",
+                "device": public.unit_phrase(rma.device),
             },
             key=key,
             rma=rma,

@@ -102,10 +102,9 @@ def _goodwill_still_possible(rma: RMA) -> bool:
 def device_name(rma: RMA) -> str:
     """The unit as the customer reads it: its model and serial, or only the serial they typed while
     ownership is in question (SPEC §8 "Ownership")."""
-    device = rma.device
     if not rma.shows_unit_details:
-        return f"device ({device.serial_number})"
-    return f"{device.product_model.name} ({device.serial_number})"
+        return f"device ({rma.device.serial_number})"
+    return unit_phrase(rma.device)
 
 
 def warranty_position(rma: RMA) -> str:

@@ -1,6 +1,6 @@
 """A resolution states what happened (SPEC §4), so the return's own path decides it.
 
-Pure: the facts of the path are passed in. ``resolution_derive`` names the one resolution the path
+Pure (no database access): the facts of the path are passed in. ``resolution_derive`` names the one resolution the path
 allows, with the reason staff read when they asked for another.
 """
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-REPAIRED = "repaired"
-REPLACED = "replaced"
-REFUNDED = "refunded"
-RETURNED_UNREPAIRED = "returned_unrepaired"
-NO_FAULT_FOUND = "no_fault_found"
+from rma.models import RMA
+
+R = RMA.Resolution
+REPAIRED, REPLACED, REFUNDED = R.REPAIRED, R.REPLACED, R.REFUNDED
+RETURNED_UNREPAIRED, NO_FAULT_FOUND = R.RETURNED_UNREPAIRED, R.NO_FAULT_FOUND
 
 # The resolutions after which we ask whether the unit the customer now has is working.
 FOLLOWED_UP = frozenset({REPAIRED, REPLACED, NO_FAULT_FOUND})

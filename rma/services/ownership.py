@@ -71,12 +71,11 @@ def owner_notify(*, rma: RMA, owner: Customer) -> OutboxMessage:
     Nothing about the person who started it, and no link to its status page: a number to quote, and
     how to start their own return.
     """
-    device = rma.device
     return outbox_enqueue(
         customer=owner,
         template="ownership_check",
         context={
-            "device": f"{device.product_model.name} ({device.serial_number})",
+            "device": public.unit_phrase(rma.device),
             "reference": rma.number,
             "started_on": public.day(timezone.localdate(rma.created_at)),
             "start_url": settings.RMA_PUBLIC_BASE_URL.rstrip("/") + reverse("rma:start"),
