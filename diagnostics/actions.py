@@ -13,6 +13,7 @@ from typing import Any
 
 from core.actions import Action, Kind, declare
 from core.admin import ConfirmForm
+from core.phrases import say
 from diagnostics import fault_signals, lifecycle, services
 from diagnostics import forms as f
 from diagnostics.api import inputs
@@ -72,7 +73,7 @@ declare(
         ),
         offer=lambda rma: rma.coverage == RMA.Coverage.NONE,
         permission_message="Only a supervisor can approve a goodwill replacement.",
-        customer_message=(
+        customer_message=say(
             "Your device is outside its warranty, but we would like to keep it to find out why it failed. "
             "A replacement is on its way to you, free of charge. Thank you for helping us improve."
         ),

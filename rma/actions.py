@@ -11,6 +11,7 @@ from typing import Any
 
 from core.actions import Action, Kind, declare
 from core.admin import ConfirmForm
+from core.phrases import say
 from rma import forms, lifecycle, services
 from rma.api import serializers as s
 from rma.models import RMA, Compensation
@@ -54,7 +55,7 @@ CONFIRM_OWNERSHIP = Action(
     ),
     intro="Confirm when a proof of purchase shows that the person who started the return owns the unit.",
     offer=_ownership_in_question,
-    customer_message=(
+    customer_message=say(
         "Thank you: we have checked your proof of purchase and confirmed that the device is yours. "
         "We will now look at your return."
     ),
@@ -74,7 +75,7 @@ REFUSE_OWNERSHIP = Action(
     description="Ownership could not be confirmed: the return is rejected and the unit keeps its owner (supervisors).",
     intro="Ownership could not be confirmed: the return is rejected and the unit keeps its registered owner.",
     offer=_ownership_in_question,
-    customer_message=(
+    customer_message=say(
         "We are sorry, we could not confirm that this device is yours, so we cannot accept this return. "
         "If you think this is a mistake, please reply to this e-mail."
     ),
@@ -92,7 +93,7 @@ SUPERSEDE = Action(
     from_statuses=frozenset({S.SUBMITTED}),
     api=False,
     anonymous_sources=frozenset({"page"}),
-    customer_message=(
+    customer_message=say(
         "This return has been closed: the registered owner of the device has started a return for it. "
         "If you think this is a mistake, please reply to this e-mail."
     ),
@@ -112,7 +113,7 @@ AUTHORIZE = Action(
         "Refused with `ownership_unconfirmed` while the unit's ownership is to confirm."
     ),
     offer=lambda rma: not _ownership_in_question(rma),
-    customer_message="Your return is approved. Please pack the device and send it to our repair centre.",
+    customer_message=say("Your return is approved. Please pack the device and send it to our repair centre."),
     style="primary",
 )
 REJECT = Action(
@@ -140,7 +141,7 @@ CANCEL = Action(
     description="Cancel a return that has not arrived yet.",
     style="danger",
     anonymous_sources=frozenset({"page", "task"}),
-    customer_message="Your return has been cancelled.",
+    customer_message=say("Your return has been cancelled."),
     example=lambda rma: {"reason": "Customer changed their mind."},
 )
 RECEIVE = Action(
@@ -153,7 +154,7 @@ RECEIVE = Action(
     form=forms.ReceiveForm,
     serializer=s.ReceiveSerializer,
     description="The unit has arrived (authorized → received); the repair centre now holds it.",
-    customer_message="Your device has arrived at our repair centre. Thank you for sending it.",
+    customer_message=say("Your device has arrived at our repair centre. Thank you for sending it."),
     style="primary",
 )
 START_DIAGNOSIS = Action(
@@ -165,7 +166,7 @@ START_DIAGNOSIS = Action(
     to_status=S.DIAGNOSING,
     form=ConfirmForm,
     api=False,  # the API's diagnose starts the diagnosis of a received return itself
-    customer_message="A technician has started examining your device.",
+    customer_message=say("A technician has started examining your device."),
     style="primary",
 )
 QUOTE = Action(
@@ -229,7 +230,7 @@ REPAIR = Action(
     form=ConfirmForm,
     description="Start a repair covered by warranty (diagnosing → repairing).",
     offer=lambda rma: rma.coverage == RMA.Coverage.WARRANTY,
-    customer_message="Your device is being repaired at no charge.",
+    customer_message=say("Your device is being repaired at no charge."),
     style="primary",
 )
 REPLACE = Action(
@@ -245,7 +246,7 @@ REPLACE = Action(
         "Replace the unit (→ replacing) with `replacement_serial` from stock, or a new unit of the same model."
     ),
     offer=lambda rma: rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PAID),
-    customer_message="We are replacing your device at no charge. The replacement is being prepared.",
+    customer_message=say("We are replacing your device at no charge. The replacement is being prepared."),
     example=lambda rma: {"replacement_serial": f"REPL-{rma.pk}"},
 )
 SHIP = Action(
