@@ -119,9 +119,12 @@ def _fact_text(value: Any) -> str:
     if isinstance(value, date):
         return formats.date_format(value, "DATE_FORMAT")
     if isinstance(value, Decimal):
-        return formats.number_format(value, decimal_pos=2, use_l10n=True)
+        return formats.number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
     if isinstance(value, int) and not isinstance(value, bool):
         return formats.number_format(value, use_l10n=True)
+    if translation.get_language_bidi():
+        # a serial, a return number or a name keeps its own direction inside right-to-left text
+        return f"\u2068{value}\u2069"
     return str(value)
 
 

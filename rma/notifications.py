@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import re
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -183,7 +184,8 @@ def _render(message: OutboxMessage) -> EmailMultiAlternatives:
     if message.rma is not None:
         context["rma_number"] = message.rma.number
         context["status_url"] = status_url(status_link_issue(rma=message.rma))
-    subject = " ".join(render_to_string(f"emails/{message.template}_subject.txt", context).split())
+    # one line, its no-break spaces kept (French puts one before a colon)
+    subject = re.sub(r"[ \t\r\n]+", " ", render_to_string(f"emails/{message.template}_subject.txt", context)).strip()
     email = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"emails/{message.template}.txt", context),
