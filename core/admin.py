@@ -23,7 +23,8 @@ from core.actions import Action, registry
 from core.exceptions import DomainError
 from core.extensions import ACTION_INITIAL, ACTION_PANELS, INLINES, PAGE_PANELS
 
-Panel = dict[str, Any]  # {"title", "body", "tone": "info" | "good" | "warn"}
+Panel = dict[str, Any]
+LEADS = 2  # how many likely next steps lead a change page  # {"title", "body", "tone": "info" | "good" | "warn"}
 
 
 class ConfirmForm(forms.Form):
@@ -109,15 +110,33 @@ class ActionModelAdmin(admin.ModelAdmin):
             panels.extend(provider(request, obj))
         return panels
 
+    def offered_actions(self, request: HttpRequest, obj: Any) -> list[Action]:
+        """The actions the table allows, the user may do and that can succeed here, in declared order."""
+        return [
+            action
+            for action in self.declared_actions()
+            if action.allowed_for(obj) and action.may(request.user) and action.offer(obj)
+        ]
+
     def action_buttons(self, request: HttpRequest, obj: Any) -> list[dict[str, str]]:
+        """The next step first: at most ``LEADS`` likely next actions, then the others, destructive ones last.
+
+        Leading buttons are styled ``primary``, the rest ``default``; a ``danger`` action keeps its style
+        and never leads.
+        """
+        offered = self.offered_actions(request, obj)
+        leads = [action for action in offered if action.style != "danger" and action.lead(obj)][:LEADS]
+        others = [action for action in offered if action not in leads and action.style != "danger"]
+        dangers = [action for action in offered if action.style == "danger"]
         return [
             {
                 "label": action.label,
                 "url": reverse(f"admin:{self._url_name('act')}", args=[obj.pk, action.name]),
-                "style": action.style,
+                "style": style,
+                "name": action.name,
             }
-            for action in self.declared_actions()
-            if action.allowed_for(obj) and action.may(request.user) and action.offer(obj)
+            for group, style in ((leads, "primary"), (others, "default"), (dangers, "danger"))
+            for action in group
         ]
 
     def get_inlines(self, request, obj):
@@ -139,6 +158,7 @@ class ActionModelAdmin(admin.ModelAdmin):
         obj = self.get_object(request, object_id)
         if obj is not None:
             extra_context["action_buttons"] = self.action_buttons(request, obj)
+            extra_context["changelist_url"] = reverse(f"admin:{self._url_name('changelist')}")
             extra_context["page_panels"] = self.all_page_panels(request, obj)
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -30,6 +30,22 @@ def rma_overdue(now: datetime | None = None) -> QuerySet[RMA]:
     return rma_list().filter(overdue_q(now)).order_by("due_at")
 
 
+def diagnosis_outcome(rma: RMA) -> str | None:
+    """The outcome of the return's latest diagnosis as its timeline recorded it (None before any), kept on the row.
+
+    For what a page offers; the services read it again under their lock.
+    """
+    if "_diagnosis_outcome" not in rma.__dict__:
+        latest = (
+            RMAEvent.objects.filter(rma=rma, action="record_diagnosis", data__has_key="outcome")
+            .order_by("-created_at", "-id")
+            .values_list("data", flat=True)
+            .first()
+        )
+        rma.__dict__["_diagnosis_outcome"] = latest.get("outcome") if latest else None
+    return rma.__dict__["_diagnosis_outcome"]
+
+
 def rma_get_by_number(number: str) -> RMA:
     try:
         return rma_list().get(number=number.strip().upper())

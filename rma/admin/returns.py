@@ -303,7 +303,9 @@ class RMAAdmin(ActionModelAdmin):
         rma = self.get_object(request, object_id)
         if rma is not None:
             extra_context["title"] = f"{rma.number} · {rma.get_status_display()}"
-        extra_context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
+        extra_context.update(
+            show_save=False, show_save_and_continue=False, show_save_and_add_another=False, read_only_page=True
+        )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
