@@ -34,6 +34,7 @@ def test_a_catalogue_has_no_untranslated_fuzzy_or_obsolete_entry(locale):
     assert [e.msgid for e in po.untranslated_entries()] == []
     assert [e.msgid for e in po.fuzzy_entries()] == []
     assert [e.msgid for e in po.obsolete_entries()] == []
+    assert not po.metadata_is_fuzzy
     assert f"nplurals={PLURAL_FORMS[locale]};" in po.metadata["Plural-Forms"]
     for entry in po:
         if entry.msgid_plural:
@@ -62,7 +63,9 @@ def test_the_committed_mo_file_is_the_compiled_catalogue(locale):
     po = catalogue(locale)
     mo = polib.mofile(str(LOCALE / locale / "LC_MESSAGES" / "django.mo"))
     compiled = {(e.msgctxt, e.msgid): (e.msgstr, dict(e.msgstr_plural)) for e in mo if e.msgid}
-    source = {(e.msgctxt, e.msgid): (e.msgstr, {k: v for k, v in e.msgstr_plural.items()}) for e in po.translated_entries()}
+    source = {
+        (e.msgctxt, e.msgid): (e.msgstr, {k: v for k, v in e.msgstr_plural.items()}) for e in po.translated_entries()
+    }
     assert {key: (s, {int(k): v for k, v in p.items()}) for key, (s, p) in compiled.items()} == source, (
         f"locale/{locale}/LC_MESSAGES/django.mo is stale: run `make messages` (README, Adding a language)"
     )

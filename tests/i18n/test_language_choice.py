@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core import mail
 from django.utils import translation
 
-from core.phrases import Said, say, said_json, said_render
-from rma.models import Customer, OutboxMessage, RMA, Source
+from core.phrases import Said, said_json, said_render, say
+from rma.models import RMA, Customer, OutboxMessage, Source
 from rma.services import rma_authorize, rma_receive, status_link_issue
 from tests.customers.helpers import open_return
 
@@ -94,7 +94,9 @@ def test_choosing_a_language_on_a_returns_page_saves_it_for_the_customers_emails
     assert h1(client.get(path)) == "Votre retour"  # the kept page is not served in the old language
     with django_capture_on_commit_callbacks(execute=True):
         rma_authorize(rma=rma, actor=technician, source=Source.ADMIN)
-    assert mail.outbox[-1].subject == f"Votre retour {rma.number} est accepté\u00a0: merci de nous envoyer votre appareil"
+    assert (
+        mail.outbox[-1].subject == f"Votre retour {rma.number} est accepté\u00a0: merci de nous envoyer votre appareil"
+    )
 
 
 def test_emails_follow_the_recipient_not_the_member_of_staff(
@@ -113,7 +115,9 @@ def test_emails_follow_the_recipient_not_the_member_of_staff(
 
 def test_the_outbox_keeps_what_to_say_not_english_sentences(in_warranty_device, technician):
     rma = open_return(in_warranty_device)
-    rma_receive(rma=rma_authorize(rma=rma, actor=technician, source=Source.ADMIN), actor=technician, source=Source.ADMIN)
+    rma_receive(
+        rma=rma_authorize(rma=rma, actor=technician, source=Source.ADMIN), actor=technician, source=Source.ADMIN
+    )
     context = OutboxMessage.objects.filter(template="rma_event").latest("id").context
     for key in ("message", "status_sentence", "outcome", "warranty_position", "device"):
         assert "_say" in context[key], key
@@ -156,7 +160,9 @@ def test_plural_forms_follow_the_count():
 def say_plural_months(n):
     from core.phrases import say_plural
 
-    return say_plural("We have extended your warranty by %(count)s month.", "We have extended your warranty by %(count)s months.", n)
+    return say_plural(
+        "We have extended your warranty by %(count)s month.", "We have extended your warranty by %(count)s months.", n
+    )
 
 
 def test_the_status_page_writes_dates_in_the_language(client, in_warranty_device):

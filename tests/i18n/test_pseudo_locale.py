@@ -36,7 +36,9 @@ DATE_WORDS = [
 def pseudo(text: str) -> str:
     """Full-width letters, placeholders and markup kept."""
     return "".join(
-        part if TOKEN.fullmatch(part) else "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalpha() else c for c in part)
+        part
+        if TOKEN.fullmatch(part)
+        else "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalpha() else c for c in part)
         for part in TOKEN.split(text)
     )
 
@@ -91,7 +93,7 @@ def data_of(rma: RMA) -> list[str]:
         values.append(rma.replacement_device.serial_number)
     for event in rma.events.all():
         values += [str(value) for value in event.data.values() if isinstance(value, str)]
-    return values + ["battery", "Battery", "It stopped charging.", "It stopped working."]
+    return [*values, "battery", "Battery", "It stopped charging.", "It stopped working."]
 
 
 def test_the_check_finds_english_when_there_is_some(client, pseudo_language):
@@ -104,8 +106,13 @@ def test_the_public_forms_say_nothing_in_english(client, pseudo_language):
     pages = [
         client.get("/"),
         client.get("/returns/new/"),
-        client.post("/returns/new/", {"serial_number": "", "email": "not-an-address", "name": "", "fault_description": ""}),
-        client.post("/returns/new/", {"serial_number": "NOPE-1", "email": "a@example.com", "name": "A", "fault_description": "x"}),
+        client.post(
+            "/returns/new/", {"serial_number": "", "email": "not-an-address", "name": "", "fault_description": ""}
+        ),
+        client.post(
+            "/returns/new/",
+            {"serial_number": "NOPE-1", "email": "a@example.com", "name": "A", "fault_description": "x"},
+        ),
         client.get("/returns/status/"),
         client.post("/returns/status/", {"rma_number": "", "email": ""}),
         client.post("/returns/status/", {"rma_number": "RMA-NOTHERE", "email": "a@example.com"}),
