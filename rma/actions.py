@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from core.actions import Action, Kind, declare
 from core.admin import ConfirmForm
 from core.phrases import say
@@ -76,7 +78,7 @@ def _ship_leads(rma: RMA) -> bool:
 CONFIRM_OWNERSHIP = Action(
     RETURN,
     "confirm_ownership",
-    "Confirm ownership",
+    gettext_noop("Confirm ownership"),
     PROCESS,
     services.rma_confirm_ownership,
     from_statuses=frozenset({S.SUBMITTED}),
@@ -99,7 +101,7 @@ CONFIRM_OWNERSHIP = Action(
 REFUSE_OWNERSHIP = Action(
     RETURN,
     "refuse_ownership",
-    "Refuse ownership",
+    gettext_noop("Refuse ownership"),
     lifecycle.REJECT,
     services.rma_refuse_ownership,
     to_status=S.REJECTED,
@@ -120,7 +122,7 @@ REFUSE_OWNERSHIP = Action(
 SUPERSEDE = Action(
     RETURN,
     "supersede",
-    "Superseded by the owner's return",
+    gettext_noop("Superseded by the owner's return"),
     PROCESS,
     services.rma_supersede,
     to_status=S.CANCELLED,
@@ -136,7 +138,7 @@ SUPERSEDE = Action(
 AUTHORIZE = Action(
     RETURN,
     "authorize",
-    "Authorize return",
+    gettext_noop("Authorize return"),
     PROCESS,
     services.rma_authorize,
     to_status=S.AUTHORIZED,
@@ -154,7 +156,7 @@ AUTHORIZE = Action(
 REJECT = Action(
     RETURN,
     "reject",
-    "Reject",
+    gettext_noop("Reject"),
     lifecycle.REJECT,
     services.rma_reject,
     to_status=S.REJECTED,
@@ -167,7 +169,7 @@ REJECT = Action(
 CANCEL = Action(
     RETURN,
     "cancel",
-    "Cancel",
+    gettext_noop("Cancel"),
     PROCESS,
     services.rma_cancel,
     to_status=S.CANCELLED,
@@ -182,7 +184,7 @@ CANCEL = Action(
 RECEIVE = Action(
     RETURN,
     "receive",
-    "Mark received",
+    gettext_noop("Mark received"),
     PROCESS,
     services.rma_receive,
     to_status=S.RECEIVED,
@@ -196,7 +198,7 @@ RECEIVE = Action(
 START_DIAGNOSIS = Action(
     RETURN,
     "start_diagnosis",
-    "Start diagnosis",
+    gettext_noop("Start diagnosis"),
     PROCESS,
     services.rma_start_diagnosis,
     to_status=S.DIAGNOSING,
@@ -209,7 +211,7 @@ START_DIAGNOSIS = Action(
 QUOTE = Action(
     RETURN,
     "quote",
-    "Send repair quote",
+    gettext_noop("Send repair quote"),
     PROCESS,
     services.rma_quote,
     to_status=S.AWAITING_CUSTOMER,
@@ -225,7 +227,7 @@ QUOTE = Action(
 ACCEPT_QUOTE = Action(
     RETURN,
     "accept_quote",
-    "Quote accepted",
+    gettext_noop("Quote accepted"),
     lifecycle.APPROVE_QUOTE,
     services.rma_accept_quote,
     to_status=S.REPAIRING,
@@ -243,7 +245,7 @@ ACCEPT_QUOTE = Action(
 DECLINE_QUOTE = Action(
     RETURN,
     "decline_quote",
-    "Quote declined",
+    gettext_noop("Quote declined"),
     lifecycle.APPROVE_QUOTE,
     services.rma_decline_quote,
     from_statuses=frozenset({S.AWAITING_CUSTOMER}),
@@ -260,7 +262,7 @@ DECLINE_QUOTE = Action(
 REPAIR = Action(
     RETURN,
     "repair",
-    "Start repair",
+    gettext_noop("Start repair"),
     PROCESS,
     services.rma_repair,
     to_status=S.REPAIRING,
@@ -275,7 +277,7 @@ REPAIR = Action(
 REPLACE = Action(
     RETURN,
     "replace",
-    "Replace unit",
+    gettext_noop("Replace unit"),
     PROCESS,
     services.rma_replace,
     to_status=S.REPLACING,
@@ -292,7 +294,7 @@ REPLACE = Action(
 SHIP = Action(
     RETURN,
     "ship",
-    "Ship",
+    gettext_noop("Ship"),
     PROCESS,
     services.rma_ship,
     to_status=S.SHIPPED,
@@ -309,7 +311,7 @@ SHIP = Action(
 CLOSE = Action(
     RETURN,
     "close",
-    "Close",
+    gettext_noop("Close"),
     PROCESS,
     services.rma_close,
     to_status=S.CLOSED,
@@ -327,7 +329,7 @@ CLOSE = Action(
 REFUND = Action(
     RETURN,
     "refund",
-    "Refund and close",
+    gettext_noop("Refund and close"),
     lifecycle.APPROVE_REFUND,
     services.rma_refund,
     to_status=S.CLOSED,
@@ -354,7 +356,7 @@ REFUND = Action(
 NOTE = Action(
     RETURN,
     "note",
-    "Add note",
+    gettext_noop("Add note"),
     PROCESS,
     services.rma_add_note,
     from_statuses=frozenset(lifecycle.TRANSITIONS),
@@ -365,7 +367,7 @@ NOTE = Action(
 APPROVE_COMPENSATION = Action(
     RETURN,
     "approve_compensation",
-    "Decide compensation",
+    gettext_noop("Decide compensation"),
     lifecycle.APPROVE_COMPENSATION,
     services.compensation_approve,
     from_statuses=frozenset(

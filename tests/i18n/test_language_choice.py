@@ -170,3 +170,14 @@ def test_the_status_page_writes_dates_in_the_language(client, in_warranty_device
     RMA.objects.filter(pk=rma.pk).update(reported_on=dt.date(2025, 6, 3))
     Customer.objects.filter(pk=rma.customer_id).update(language="fr")
     assert "mardi 3 juin 2025" in client.get(track(rma)).content.decode()
+
+
+def test_staff_pages_follow_the_staff_members_language(client, in_warranty_device, technician):
+    rma = open_return(in_warranty_device)
+    client.force_login(technician)
+    html = client.get(f"/admin/rma/rma/{rma.pk}/change/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert '<html lang="fr"' in html
+    assert ">Accepter le retour</a>" in html  # the product's own action labels
+    assert "Retours et causes racines" in html
+    english = client.get(f"/admin/rma/rma/{rma.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">Authorize return</a>" in english
