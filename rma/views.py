@@ -85,7 +85,13 @@ SERIAL_NOT_FOUND = (
 START_ERRORS = {
     "unknown_serial": SERIAL_NOT_FOUND,
     "device_not_in_service": SERIAL_NOT_FOUND,
-    "invalid_serial": SERIAL_NOT_FOUND,
+    "invalid_serial": (
+        "serial_number",
+        gettext_lazy(
+            "This serial number has a character that serial numbers do not use: serial numbers use only the "
+            "letters A–Z, digits and - _ . /. Please type it as it is on the label of your device."
+        ),
+    ),
     "serial_required": ("serial_number", gettext_lazy("Please enter your device's serial number.")),
     "email_required": ("email", gettext_lazy("Please enter your e-mail address.")),
     "fault_description_required": (
