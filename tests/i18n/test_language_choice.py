@@ -48,8 +48,10 @@ def test_the_switcher_remembers_the_choice_over_the_browser_language(client):
 def test_the_switcher_is_visible_on_every_page_and_goes_back_where_it_was(client):
     html = client.get("/returns/new/").content.decode()
     assert 'action="/language/"' in html and 'name="next" value="/returns/new/"' in html
+    arabic = client.get("/returns/new/", HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     for name in ["English", "Français", "Español", "Português (Brasil)", "العربية"]:
         assert f">{name}</button>" in html
+        assert f">{name}</button>" in arabic  # each named in itself, whatever the page's language
 
 
 def test_the_switcher_refuses_other_sites_and_unknown_languages(client):
