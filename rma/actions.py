@@ -228,7 +228,7 @@ REPAIR = Action(
     from_statuses=frozenset({S.DIAGNOSING}),
     form=ConfirmForm,
     description="Start a repair covered by warranty (diagnosing → repairing).",
-    offer=lambda rma: rma.coverage == RMA.Coverage.WARRANTY,
+    offer=lambda rma: rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PROGRAMME),
     customer_message="Your device is being repaired at no charge.",
     style="primary",
 )
@@ -244,7 +244,7 @@ REPLACE = Action(
     description=(
         "Replace the unit (→ replacing) with `replacement_serial` from stock, or a new unit of the same model."
     ),
-    offer=lambda rma: rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PAID),
+    offer=lambda rma: rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PROGRAMME, RMA.Coverage.PAID),
     customer_message="We are replacing your device at no charge. The replacement is being prepared.",
     example=lambda rma: {"replacement_serial": f"REPL-{rma.pk}"},
 )

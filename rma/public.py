@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rma import lifecycle, policy, resolutions
 from rma.models import RMA, Compensation, Device, Refund
@@ -116,7 +117,7 @@ def warranty_position(rma: RMA) -> str:
     replacement = replacement_sent(rma)
     if replacement is not None:
         ends_on = replacement.warranty_ends_on
-        free = "free of charge, " if rma.coverage == C.GOODWILL else ""
+        free = "free of charge, " if rma.coverage in (C.GOODWILL, C.PROGRAMME) else ""
         until = f" Its own warranty runs until {day(ends_on)}." if ends_on else ""
         return f"We replaced your device {free}with {unit_phrase(replacement)}.{until}"
     ends_on = rma.device.warranty_ends_on
@@ -125,6 +126,11 @@ def warranty_position(rma: RMA) -> str:
             "Your device is outside its warranty, but we would like to keep it to find out why it failed. "
             "A replacement is on its way to you, free of charge. Thank you for helping us improve."
         )
+    if rma.coverage == C.PROGRAMME:
+        return gettext(
+            "Your device is covered by our service programme %(code)s for this fault, "
+            "so the repair or replacement costs you nothing, whatever its warranty says."
+        ) % {"code": rma.programme_code}
     if rma.coverage == C.PAID:
         return f"Your device is outside its warranty. You accepted our repair quote of {rma.quote_amount}."
     if rma.coverage == C.WARRANTY and rma.is_repeat:
@@ -171,7 +177,7 @@ def _goal(rma: RMA) -> str:
         return "A replacement device on its way to you"
     if rma.status == S.REPAIRING:
         return "Your repaired device on its way back to you"
-    if rma.coverage in (C.WARRANTY, C.PAID):
+    if rma.coverage in (C.WARRANTY, C.PROGRAMME, C.PAID):
         return "Your device repaired or replaced, and on its way back to you"
     return "Your options explained, and your device on its way back to you"
 
