@@ -225,7 +225,8 @@ REPAIR = Action(
     PROCESS,
     services.rma_repair,
     to_status=S.REPAIRING,
-    from_statuses=frozenset({S.DIAGNOSING}),
+    # from awaiting_customer once a service programme's cover replaced the quote
+    from_statuses=frozenset({S.DIAGNOSING, S.AWAITING_CUSTOMER}),
     form=ConfirmForm,
     description="Start a repair covered by warranty (diagnosing → repairing).",
     offer=lambda rma: rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PROGRAMME),
