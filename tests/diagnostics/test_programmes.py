@@ -70,15 +70,27 @@ RULES = [
     ({"lots": ["L-BAD"]}, {"lot": "L-GOOD"}, False),
     ({"firmware_versions": ["1.0.0"]}, {"firmware_version": "1.0.0"}, True),
     ({"firmware_versions": ["1.0.0"]}, {"firmware_version": "1.1.0"}, False),
-    ({"built_from": dt.date(2024, 1, 1), "built_to": dt.date(2024, 3, 31)}, {"manufactured_on": dt.date(2024, 2, 1)}, True),
-    ({"built_from": dt.date(2024, 1, 1), "built_to": dt.date(2024, 3, 31)}, {"manufactured_on": dt.date(2024, 4, 1)}, False),
+    (
+        {"built_from": dt.date(2024, 1, 1), "built_to": dt.date(2024, 3, 31)},
+        {"manufactured_on": dt.date(2024, 2, 1)},
+        True,
+    ),
+    (
+        {"built_from": dt.date(2024, 1, 1), "built_to": dt.date(2024, 3, 31)},
+        {"manufactured_on": dt.date(2024, 4, 1)},
+        False,
+    ),
     ({"built_from": dt.date(2024, 1, 1)}, {"manufactured_on": None}, False),
     ({"shipped_to": "recent"}, {}, True),
     ({"shipped_from": "future"}, {}, False),
     ({"lots": ["L-BAD"], "firmware_versions": ["1.0.0"]}, {"lot": "L-BAD", "firmware_version": "1.0.0"}, True),
     ({"lots": ["L-BAD"], "firmware_versions": ["1.0.0"]}, {"lot": "L-BAD", "firmware_version": "2.0.0"}, False),
     ({"lots": ["L-BAD"], "firmware_versions": ["1.0.0"]}, {"lot": "L-GOOD", "firmware_version": "1.0.0"}, False),
-    ({"lots": ["L-BAD"], "built_to": dt.date(2024, 3, 31)}, {"lot": "L-BAD", "manufactured_on": dt.date(2024, 5, 1)}, False),
+    (
+        {"lots": ["L-BAD"], "built_to": dt.date(2024, 3, 31)},
+        {"lot": "L-BAD", "manufactured_on": dt.date(2024, 5, 1)},
+        False,
+    ),
 ]
 
 
@@ -223,7 +235,9 @@ def diagnosed(flow, device, battery, pattern, *, outcome="confirmed", email="own
     return rma
 
 
-def test_confirmed_pattern_on_an_eligible_unit_is_covered_by_the_programme(flow, active, battery, swelling, phone, today):
+def test_confirmed_pattern_on_an_eligible_unit_is_covered_by_the_programme(
+    flow, active, battery, swelling, phone, today
+):
     rma = diagnosed(flow, unit(phone, today), battery, swelling)
     assert (rma.coverage, rma.programme_code) == (RMA.Coverage.PROGRAMME, active.code)
     assert rma.coverage_reason.startswith(f"Service programme {active.code}")
@@ -307,7 +321,9 @@ def test_notify_owners_writes_one_email_per_owner_once_across_runs(
 
 def test_only_an_active_programme_notifies(engineer, swelling, phone):
     with pytest.raises(TransitionRefused) as refused:
-        programmes.programme_notify_owners(programme=programme_new(engineer, swelling, [phone]), actor=engineer, **ADMIN)
+        programmes.programme_notify_owners(
+            programme=programme_new(engineer, swelling, [phone]), actor=engineer, **ADMIN
+        )
     assert refused.value.code == "programme_not_active"
 
 
