@@ -72,8 +72,7 @@ def build(connection, seed: int) -> None:
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE rma_productmodel, rma_customer, diagnostics_component, rma_outboxmessage "
-            "RESTART IDENTITY CASCADE"
+            "TRUNCATE rma_productmodel, rma_customer, diagnostics_component, rma_outboxmessage RESTART IDENTITY CASCADE"
         )
         for model in range(1, MODELS + 1):
             cursor.execute(

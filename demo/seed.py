@@ -18,8 +18,8 @@ from django.db.models import Q
 
 from demo.builder import DemoSummary, FleetBuilder, weighted
 from demo.data import MODELS, MODELS_BY_SKU, P
-from diagnostics import services as diagnostics_services
 from diagnostics import programmes
+from diagnostics import services as diagnostics_services
 from diagnostics.models import Diagnosis, FailurePattern, Programme, RootCauseCase
 from diagnostics.selectors import goodwill_suggestion
 from rma import services as rma_services

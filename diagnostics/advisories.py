@@ -78,7 +78,15 @@ def advisory_update(*, advisory: Advisory, actor: Actor, **fields: Any) -> Advis
         raise TransitionRefused(
             "A published advisory cannot be edited; withdraw it and publish a new one.", code="advisory_published"
         )
-    unknown = set(fields) - {"title", "body", "affected_models", "affected_lots", "affected_firmware", "pattern", "programme"}
+    unknown = set(fields) - {
+        "title",
+        "body",
+        "affected_models",
+        "affected_lots",
+        "affected_firmware",
+        "pattern",
+        "programme",
+    }
     if unknown:
         raise InvalidInput(f"Unknown advisory fields: {', '.join(sorted(unknown))}.", code="invalid")
     changed = []

@@ -16,12 +16,13 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Field, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone
@@ -412,11 +413,12 @@ def eligible_devices(
 
 
 def remedy_words(programme: Programme) -> str:
-    return {
+    words: dict[str, str] = {
         Programme.Remedy.REPAIR: gettext("we repair it free of charge"),
         Programme.Remedy.REPLACE: gettext("we replace it free of charge"),
         Programme.Remedy.REFUND: gettext("we refund its purchase price"),
-    }[programme.remedy]
+    }
+    return words[programme.remedy]
 
 
 def programme_public_text(programme: Programme, until: dt.date | None = None) -> str:
@@ -516,7 +518,11 @@ def programme_owner_emails_queue(*, programme_id: int) -> int:
             return 0
         started = timezone.now()
         owners_sql, owners_params = (
-            eligible_devices(programme).filter(owner__isnull=False).order_by().values("owner_id").query.sql_with_params()
+            eligible_devices(programme)
+            .filter(owner__isnull=False)
+            .order_by()
+            .values("owner_id")
+            .query.sql_with_params()
         )
         given: dict[str, tuple[str, list[Any]]] = {
             "key": ("%s || c.id", [_key_prefix(programme)]),
@@ -526,14 +532,15 @@ def programme_owner_emails_queue(*, programme_id: int) -> int:
             "template": ("%s", [NOTICE_TEMPLATE]),
             "context": ("%s", [json.dumps(notice_context(programme))]),
         }
+        moment = OutboxMessage._meta.get_field("created_at")
+        assert isinstance(moment, Field)
         for name in ("created_at", "next_attempt_at"):
-            moment = OutboxMessage._meta.get_field(name).get_db_prep_save(started, connection)
-            given[name] = ("%s", [moment])
+            given[name] = ("%s", [moment.get_db_prep_save(started, connection)])
         columns, values, params = [], [], []
         for field in OutboxMessage._meta.concrete_fields:
             if field.primary_key:
                 continue
-            columns.append(connection.ops.quote_name(field.column))
+            columns.append(connection.ops.quote_name(str(field.column)))
             if field.name in given:
                 sql, field_params = given[field.name]
             else:  # every other column (status, attempts, ... and any added later) takes the model's default
@@ -559,8 +566,13 @@ def programme_owner_emails_queue(*, programme_id: int) -> int:
                     key__startswith=_key_prefix(programme), created_at=started, status=OutboxMessage.Status.PENDING
                 ).values_list("pk", flat=True)
             )
-            transaction.on_commit(lambda: [outbox_dispatch(message_id) for message_id in new_ids])
+            transaction.on_commit(partial(_dispatch_all, new_ids))
     return written
+
+
+def _dispatch_all(message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        outbox_dispatch(message_id)
 
 
 # Reimbursements ----------------------------------------------------------------------------------------------
@@ -596,6 +608,7 @@ def reimbursements_propose(*, programme: Programme) -> list[Reimbursement]:
     proposals = [
         Reimbursement(programme=programme, rma=rma, amount=rma.quote_amount, currency=settings.RMA_QUOTE_CURRENCY)
         for rma in paid_repairs(programme)
+        if rma.quote_amount is not None
     ]
     with transaction.atomic():
         Reimbursement.objects.bulk_create(proposals, ignore_conflicts=True)

@@ -23,7 +23,9 @@ from rma.views import public_page, too_many
 @public_page
 @require_http_methods(["GET", "HEAD"])
 def programme_list(request: HttpRequest) -> HttpResponse:
-    active = Programme.objects.filter(status=Programme.Status.ACTIVE).prefetch_related("product_models").order_by("code")
+    active = (
+        Programme.objects.filter(status=Programme.Status.ACTIVE).prefetch_related("product_models").order_by("code")
+    )
     rows = [{"programme": programme, "text": programmes.programme_public_text(programme)} for programme in active]
     return render(request, "diagnostics/programmes/list.html", {"rows": rows, "form": ProgrammeCheckForm()})
 

@@ -11,8 +11,8 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin import ActionModelAdmin
 from core.extensions import PAGE_PANELS
-from diagnostics import programmes
 from diagnostics import forms as diagnostics_forms
+from diagnostics import programmes
 from diagnostics.models import Programme, Reimbursement
 from rma.models import RMA
 
@@ -126,7 +126,17 @@ class ReimbursementAdmin(ActionModelAdmin):
     list_filter = ["status", ("programme", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=rma__number", "=programme__code", "rma__customer__email"]
     fields = ["programme", "rma", "amount", "currency", "status", "proposed_at", "decided_at", "decided_by", "reason"]
-    readonly_fields = fields
+    readonly_fields = [
+        "programme",
+        "rma",
+        "amount",
+        "currency",
+        "status",
+        "proposed_at",
+        "decided_at",
+        "decided_by",
+        "reason",
+    ]
 
     def has_add_permission(self, request):
         return False  # proposed by the programme's activation

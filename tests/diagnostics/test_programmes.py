@@ -382,7 +382,7 @@ def test_reimbursements_count_in_the_goodwill_report(flow, engineer, supervisor,
     assert report["reimbursements"] == [{"currency": "EUR", "approved": 1, "amount": "89.00"}]
 
 
-# Progress ---------------------------------------------------------------------------------------------------------------
+# Progress -----------------------------------------------------------------------------------------------------
 
 
 def test_progress_counts_units_owners_returns_remedies(flow, active, engineer, battery, swelling, phone, today):
