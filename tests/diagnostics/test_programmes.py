@@ -268,6 +268,22 @@ def test_a_unit_outside_the_period_is_not_covered(flow, engineer, battery, swell
     assert rma.coverage == RMA.Coverage.NONE
 
 
+def test_a_quote_waiting_is_withdrawn_when_the_programme_covers_and_the_free_repair_starts(
+    flow, active, battery, swelling, phone, today
+):
+    rma = diagnosed(flow, unit(phone, today), battery, None, outcome="cause_unknown")
+    rma = rma_services.rma_quote(rma=rma, actor=flow.technician, amount="79.00", **ADMIN)
+    with pytest.raises(TransitionRefused) as refused:  # a paid quote waits: no free repair
+        rma_services.rma_repair(rma=rma, actor=flow.technician, **ADMIN)
+    assert refused.value.code == "not_covered"
+    services.diagnosis_record(
+        rma=rma, actor=flow.technician, component=battery, outcome="confirmed", pattern=swelling, **ADMIN
+    )
+    rma.refresh_from_db()
+    assert (rma.coverage, rma.quote_status, rma.quote_amount) == (RMA.Coverage.PROGRAMME, "", None)
+    assert rma_services.rma_repair(rma=rma, actor=flow.technician, **ADMIN).status == S.REPAIRING
+
+
 def test_a_new_diagnosis_that_no_longer_confirms_takes_the_cover_back(flow, active, battery, swelling, phone, today):
     rma = diagnosed(flow, unit(phone, today), battery, swelling)
     assert rma.coverage == RMA.Coverage.PROGRAMME
