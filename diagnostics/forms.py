@@ -14,6 +14,7 @@ from diagnostics.models import (
     FailurePattern,
     Programme,
 )
+from diagnostics.programmes import EDITABLE as PROGRAMME_FIELDS
 from rma.forms import StockPickerForm
 from rma.models import RMA
 
@@ -259,24 +260,7 @@ class ProgrammeForm(forms.ModelForm):
 
     class Meta:
         model = Programme
-        fields = [
-            "code",
-            "title",
-            "summary",
-            "pattern",
-            "product_models",
-            "lots",
-            "firmware_versions",
-            "built_from",
-            "built_to",
-            "shipped_from",
-            "shipped_to",
-            "remedy",
-            "coverage_years",
-            "covered_until",
-            "reimburse_paid_repairs",
-            "owner",
-        ]
+        fields = ["code", *PROGRAMME_FIELDS]
         widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, Field, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Field, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone
@@ -321,27 +321,15 @@ def programme_covers(programme: Programme, device: Device, *, listed: bool) -> b
     return not programme.has_serial_list or listed
 
 
-def programmes_for_device(device: Device, *, on: dt.date | None = None) -> list[Eligibility]:
-    """The active programmes that cover ``device`` on ``on`` (today), each with its last day of cover.
+DEVICE_FIELDS = ("serial_number", "lot", "firmware_version", "manufactured_on", "shipped_on", "purchased_on")
 
-    Two queries (three when a candidate has a serial list), whatever the number of programmes.
-    """
+
+def _candidates() -> QuerySet[Programme]:
+    return Programme.objects.filter(status=P.ACTIVE).select_related("pattern").order_by("code")
+
+
+def _eligible(candidates: list[Programme], device: Device, listed: set[int], on: dt.date | None) -> list[Eligibility]:
     on = on or timezone.localdate()
-    candidates = list(
-        Programme.objects.filter(status=P.ACTIVE, product_models=device.product_model_id)
-        .select_related("pattern")
-        .order_by("code")
-    )
-    with_list = [programme.pk for programme in candidates if programme.has_serial_list]
-    listed = (
-        set(
-            ProgrammeSerial.objects.filter(serial_number=device.serial_number, programme_id__in=with_list).values_list(
-                "programme_id", flat=True
-            )
-        )
-        if with_list
-        else set()
-    )
     found = []
     for programme in candidates:
         if not programme_covers(programme, device, listed=programme.pk in listed):
@@ -352,11 +340,38 @@ def programmes_for_device(device: Device, *, on: dt.date | None = None) -> list[
     return found
 
 
-def eligibility_by_serial(serial_number: str) -> tuple[str, list[Eligibility]]:
-    """The normalised serial and the programmes covering it; an unknown serial is covered by none."""
+def programmes_for_device(device: Device, *, on: dt.date | None = None) -> list[Eligibility]:
+    """The active programmes that cover ``device`` on ``on`` (today), each with its last day of cover.
+
+    One query whatever the number of programmes: the programmes of the unit's model, each with
+    whether the unit's serial is on its uploaded list.
+    """
+    listed_here = ProgrammeSerial.objects.filter(programme=OuterRef("pk"), serial_number=device.serial_number)
+    candidates = list(_candidates().filter(product_models=device.product_model_id).annotate(listed=Exists(listed_here)))
+    return _eligible(candidates, device, {programme.pk for programme in candidates if programme.listed}, on)
+
+
+def eligibility_by_serial(serial_number: str, *, on: dt.date | None = None) -> tuple[str, list[Eligibility]]:
+    """The normalised serial and the programmes covering it; an unknown serial is covered by none.
+
+    One query: the active programmes of the unit's model joined to the unit by its serial, with the
+    unit's facts the rules need and whether its serial is on each programme's list.
+    """
     serial = normalise_serial(serial_number)
-    device = Device.objects.filter(serial_number=serial).first() if serial else None
-    return serial, (programmes_for_device(device) if device is not None else [])
+    if not serial:
+        return serial, []
+    unit = "product_models__devices__"
+    listed_here = ProgrammeSerial.objects.filter(programme=OuterRef("pk"), serial_number=serial)
+    candidates = list(
+        _candidates()
+        .filter(**{f"{unit}serial_number": serial})
+        .annotate(listed=Exists(listed_here), **{f"unit_{name}": F(unit + name) for name in DEVICE_FIELDS})
+    )
+    if not candidates:
+        return serial, []
+    first = candidates[0]
+    device = Device(**{name: getattr(first, f"unit_{name}") for name in DEVICE_FIELDS})
+    return serial, _eligible(candidates, device, {programme.pk for programme in candidates if programme.listed}, on)
 
 
 def programme_facts(

@@ -16,24 +16,7 @@ from diagnostics import programmes
 from diagnostics.models import Programme, Reimbursement
 from rma.models import RMA
 
-DRAFT_FIELDS = [
-    "code",
-    "title",
-    "summary",
-    "pattern",
-    "product_models",
-    "lots",
-    "firmware_versions",
-    "built_from",
-    "built_to",
-    "shipped_from",
-    "shipped_to",
-    "remedy",
-    "coverage_years",
-    "covered_until",
-    "reimburse_paid_repairs",
-    "owner",
-]
+DRAFT_FIELDS = ["code", *programmes.EDITABLE]
 
 
 @admin.register(Programme)

@@ -155,13 +155,21 @@ def test_period_from_warranty_start_or_a_fixed_day(engineer, swelling, phone, to
 def test_eligibility_answer_costs_a_constant_number_of_queries(
     engineer, swelling, phone, today, django_assert_num_queries
 ):
-    device = unit(phone, today)
-    for _ in range(5):
-        programmes.programme_activate(
-            programme=programme_new(engineer, swelling, [phone], lots=["L-BAD"]), actor=engineer, **ADMIN
-        )
-    with django_assert_num_queries(2):
-        assert len(programmes.eligibility_by_serial(device.serial_number.lower())[1]) == 5
+    device = unit(phone, today, serial_number="SN-ONE")
+    unit(phone, today, serial_number="SN-TWO")
+    for number in range(6):
+        programme = programme_new(engineer, swelling, [phone, ProductModelFactory()], lots=["L-BAD"])
+        if number % 2:
+            programmes.programme_serials_set(programme=programme, actor=engineer, serials=["SN-TWO", "SN-THREE"])
+        programmes.programme_activate(programme=programme, actor=engineer, **ADMIN)
+    with django_assert_num_queries(1):
+        assert len(programmes.eligibility_by_serial("sn-one")[1]) == 3
+    with django_assert_num_queries(1):
+        assert len(programmes.eligibility_by_serial("SN-TWO")[1]) == 6
+    with django_assert_num_queries(1):
+        assert len(programmes.programmes_for_device(device)) == 3
+    with django_assert_num_queries(1):
+        assert programmes.eligibility_by_serial("SN-THREE")[1] == []  # listed, but no such unit
 
 
 # The lifecycle and who may move it ---------------------------------------------------------------------------
