@@ -328,7 +328,9 @@ def _candidates() -> QuerySet[Programme]:
     return Programme.objects.filter(status=P.ACTIVE).select_related("pattern").order_by("code")
 
 
-def _eligible(candidates: Sequence[Programme], device: Device, listed: set[int], on: dt.date | None) -> list[Eligibility]:
+def _eligible(
+    candidates: Sequence[Programme], device: Device, listed: set[int], on: dt.date | None
+) -> list[Eligibility]:
     on = on or timezone.localdate()
     found = []
     for programme in candidates:
