@@ -59,6 +59,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rma.approve_refund",
         "rma.approve_quote",
         "rma.view_outboxmessage",
+        # integrations: webhook endpoints and their delivery log (SPEC §12)
+        "core.manage_webhooks",
+        "core.view_webhookendpoint",
+        "core.view_webhookdelivery",
         "rma.add_customer",
         "rma.change_customer",
         "rma.add_device",

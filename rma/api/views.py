@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.actions import ActionRoutesMixin
+from core.api.idempotency import idempotent
 from core.api.input import LOOKUP, valid_input
 from core.api.permissions import ActionPermission
 from core.exceptions import InvalidInput
@@ -56,6 +57,7 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         device = selectors.device_by_serial(serial_number)
         return Response(self._detail(device))
 
+    @idempotent
     def create(self, request: Request) -> Response:
         data = valid_input(s.DeviceCreateSerializer, request)
         sku = data.pop("model_sku").strip()
@@ -106,6 +108,7 @@ class RMAViewSet(
     def retrieve(self, request: Request, number: str = "") -> Response:
         return Response(self.detail_data(number))
 
+    @idempotent
     def create(self, request: Request) -> Response:
         data = valid_input(s.RMACreateSerializer, request)
         rma = services.rma_create(actor=request.user, source=Source.API, **data)

@@ -16,6 +16,7 @@ from core.exceptions import TransitionRefused
 from rma import lifecycle, service_levels
 from rma.models import RMA, CustodyChange, RMAEvent, Source
 from rma.notifications import event_notify
+from rma.webhook_events import rma_event_emit
 
 HOLDERS: dict[str, str] = {
     RMA.Disposition.WITH_CUSTOMER: "Customer",
@@ -65,8 +66,8 @@ def record_event(
 ) -> RMAEvent:
     """Append a row to the RMA's timeline.
 
-    A customer-visible message is written to the e-mail outbox in the same transaction and delivered
-    after commit (imports of history e-mail nobody).
+    A customer-visible message is written to the e-mail outbox, and the webhook events it makes to the
+    webhook outbox, in the same transaction, and delivered after commit (imports of history tell nobody).
     """
     event = RMAEvent.objects.create(
         rma=rma,
@@ -81,6 +82,8 @@ def record_event(
     )
     if customer_message and rma.customer_id and source != Source.IMPORT:
         event_notify(event=event, rma=rma)
+    if source != Source.IMPORT:
+        rma_event_emit(event=event, rma=rma)
     return event
 
 
