@@ -108,6 +108,7 @@ class FailurePatternViewSet(
 
     serializer_class = s.FailurePatternSerializer
     lookup_field = "code"
+    sync_field = "updated_at"  # ?updated_since and ?cursor (core.api.pagination)
     lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions = {

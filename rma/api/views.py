@@ -42,6 +42,7 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
     serializer_class = s.DeviceSerializer
     lookup_field = "serial_number"
+    sync_field = "updated_at"  # ?updated_since and ?cursor (core.api.pagination)
     lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions = {"list": "rma.view_device", "retrieve": "rma.view_device", "create": "rma.add_device"}
@@ -91,6 +92,7 @@ class RMAViewSet(
 
     serializer_class = s.RMASerializer
     lookup_field = "number"
+    sync_field = "updated_at"  # ?updated_since and ?cursor (core.api.pagination)
     lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions = {"list": "rma.view_rma", "retrieve": "rma.view_rma", "create": "rma.add_rma"}
