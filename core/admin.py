@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 
 from core import webhooks
 from core.actions import Action, registry
-from core.api.tokens import token_issue, token_revoke
+from core.api.tokens import token_issue, token_revoke, user_may_hold_token
 from core.exceptions import DomainError
 from core.extensions import ACTION_INITIAL, ACTION_PANELS, INLINES, PAGE_PANELS
 from core.models import ApiToken, WebhookDelivery, WebhookEndpoint
@@ -218,6 +218,15 @@ class ApiTokenForm(forms.ModelForm):
         model = ApiToken
         fields = ["user", "name", "expires_at"]
 
+    def clean(self):
+        cleaned = super().clean()
+        user, expires_at = cleaned.get("user"), cleaned.get("expires_at")
+        if user is not None and not user_may_hold_token(user):
+            self.add_error("user", "API tokens are issued only to active staff with a role.")
+        if expires_at is not None and expires_at <= timezone.now():
+            self.add_error("expires_at", "A token must expire in the future.")
+        return cleaned
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
@@ -246,20 +255,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        try:
-            token, key = token_issue(user=obj.user, name=obj.name, expires_at=obj.expires_at)
-        except DomainError as error:
-            raise PermissionDenied(error.message) from error
+        token, key = token_issue(user=obj.user, name=obj.name, expires_at=obj.expires_at)
         obj.pk = token.pk
         obj.__dict__.update({k: v for k, v in token.__dict__.items() if not k.startswith("_")})
         messages.warning(request, f"The key of “{token.name}”, shown this once (store it now): {key}")
-
-    def add_view(self, request, form_url="", extra_context=None):
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except PermissionDenied as error:
-            messages.error(request, str(error))
-            return HttpResponseRedirect(request.get_full_path())
 
     @admin.action(description="Revoke the selected tokens", permissions=["change"])
     def revoke(self, request, queryset):
@@ -298,15 +297,6 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     search_fields = ["url", "description"]
     readonly_fields = ["recent_deliveries"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return request.user.has_perm("core.manage_webhooks")
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.has_perm("core.manage_webhooks")
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.has_perm("core.manage_webhooks")
 
     def get_fields(self, request, obj=None):
         fields = ["url", "events", "active", "description"]

@@ -62,6 +62,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # integrations: webhook endpoints and their delivery log (SPEC §12)
         "core.manage_webhooks",
         "core.view_webhookendpoint",
+        "core.add_webhookendpoint",
+        "core.change_webhookendpoint",
+        "core.delete_webhookendpoint",
         "core.view_webhookdelivery",
         "rma.add_customer",
         "rma.change_customer",

@@ -131,3 +131,29 @@ def test_the_schema_documents_429_and_idempotency_keys(client):
     assert "Retry-After" in rmas["get"]["responses"]["429"]["headers"]
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in rmas["post"]["parameters"])
     assert {p["name"] for p in rmas["get"]["parameters"]} >= {"updated_since", "cursor"}
+
+
+def test_the_admin_issues_a_token_once_and_revokes_it(client, technician):
+    root = UserFactory(username="root", is_superuser=True)
+    client.force_login(root)
+    expires = (timezone.localtime() + dt.timedelta(days=30)).strftime("%Y-%m-%d %H:%M:%S")
+
+    added = client.post(
+        "/admin/core/apitoken/add/",
+        {"user": technician.pk, "name": "ERP", "expires_at_0": expires[:10], "expires_at_1": expires[11:]},
+        follow=True,
+    )
+    no_role = client.post(
+        "/admin/core/apitoken/add/",
+        {"user": UserFactory(username="plain").pk, "name": "x", "expires_at_0": expires[:10], "expires_at_1": "10:00"},
+    )
+
+    token = ApiToken.objects.get(user=technician)
+    [message] = [str(m) for m in added.context["messages"] if "shown this once" in str(m)]
+    key = message.rsplit(" ", 1)[-1]
+    assert token.key_hash == hashlib.sha256(key.encode()).hexdigest()
+    assert key.encode() not in client.get(f"/admin/core/apitoken/{token.pk}/change/").content
+    assert no_role.status_code == 200 and b"only to active staff with a role" in no_role.content
+    client.post("/admin/core/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is not None

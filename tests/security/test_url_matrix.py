@@ -94,6 +94,19 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("staff/attachments/<str:kind>/<int:pk>/", "GET"): staff_page(*ALL_STAFF),
     # The API.
     ("api/v1/auth/token/", "POST"): everyone(),
+    # Anyone signed in lists their own tokens and revokes their own (the world's token is the technician's).
+    ("api/v1/auth/tokens/", "GET"): api(*ROLES),
+    ("api/v1/auth/tokens/<int:id>/revoke/", "POST"): {
+        **api(*ROLES),
+        "no_role": "404",
+        "supervisor": "404",
+        "engineer": "404",
+    },
+    # Webhook endpoints: core.manage_webhooks (supervisors).
+    ("api/v1/^webhook-endpoints/$", "GET"): api("supervisor"),
+    ("api/v1/^webhook-endpoints/$", "POST"): api("supervisor"),
+    ("api/v1/^webhook-endpoints/(?P<pk>[0-9]+)/$", "GET"): api("supervisor"),
+    ("api/v1/^webhook-endpoints/(?P<pk>[0-9]+)/$", "PATCH"): api("supervisor"),
     ("api/v1/^devices/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^devices/$", "POST"): api(*PROCESSORS),
     ("api/v1/^devices/(?P<serial_number>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
@@ -351,6 +364,8 @@ def world(build, supervisor, engineer, technician, battery):
         "user": technician,
         "attachment": attachment,
         "signal": signal,
+        "token": token,
+        "endpoint": endpoint,
     }
 
 
@@ -363,6 +378,8 @@ def concrete(route: str, world) -> str:
     values = {
         "<str:token>": world["track"],
         "<id>": str(world["user"].pk),
+        "<int:id>": str(world["token"].pk),
+        "(?P<pk>[0-9]+)": str(world["endpoint"].pk),
         "<str:kind>/<int:pk>": f"diagnosis/{world['attachment'].pk}",
         "<path:content_type_id>/<path:object_id>": "1/1",
         "(?P<app_label>auth|core|rma|diagnostics)": "rma",
