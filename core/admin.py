@@ -9,6 +9,7 @@ and in the forms come from the admin's own methods and from other apps (``core.e
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
@@ -425,5 +426,5 @@ class WebhookDeliveryAdmin(RecordAdmin):
             status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
         )
         for delivery_id in ids:
-            transaction.on_commit(lambda delivery_id=delivery_id: webhooks.DELIVERIES.dispatch(delivery_id))
+            transaction.on_commit(functools.partial(webhooks.DELIVERIES.dispatch, delivery_id))
         self.message_user(request, f"{len(ids)} failed deliveries queued again.")

@@ -16,6 +16,7 @@ Headers: ``X-Webhook-Id`` (the event id), ``X-Webhook-Timestamp`` (Unix seconds)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import http.client
@@ -124,7 +125,7 @@ def webhook_emit(
             .values_list("pk", flat=True)
         )
     for delivery_id in ids:
-        transaction.on_commit(lambda delivery_id=delivery_id: DELIVERIES.dispatch(delivery_id))
+        transaction.on_commit(functools.partial(DELIVERIES.dispatch, delivery_id))
     return ids
 
 

@@ -102,7 +102,7 @@ class TokenListView(APIView):
 
     @extend_schema(responses={200: ApiTokenSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-id")
+        tokens = ApiToken.objects.filter(user_id=request.user.pk or 0).order_by("-created_at", "-id")
         return Response(ApiTokenSerializer(tokens, many=True).data)
 
 
@@ -113,5 +113,5 @@ class TokenRevokeView(APIView):
 
     @extend_schema(request=None, parameters=[TOKEN_ID], responses={200: ApiTokenSerializer})
     def post(self, request: Request, id: int) -> Response:
-        token = token_revoke(get_object_or_404(ApiToken, pk=id, user=request.user))
+        token = token_revoke(get_object_or_404(ApiToken, pk=id, user_id=request.user.pk or 0))
         return Response(ApiTokenSerializer(token).data)

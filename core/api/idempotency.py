@@ -52,15 +52,16 @@ def idempotent(create: Callable[..., Response]) -> Callable[..., Response]:
         if not key or len(key) > 255:
             raise InvalidInput(f"{HEADER} must be 1 to 255 characters.", code="idempotency_key_invalid", field=HEADER)
         fingerprint = _fingerprint(request)
+        user_id: int = request.user.pk or 0  # creating routes need a signed-in user
         with transaction.atomic():
-            IdempotencyKey.objects.filter(user=request.user, key=key, created_at__lt=_cutoff()).delete()
+            IdempotencyKey.objects.filter(user_id=user_id, key=key, created_at__lt=_cutoff()).delete()
             try:
                 with transaction.atomic():
                     record = IdempotencyKey.objects.create(
-                        user=request.user, key=key, path=request.path, fingerprint=fingerprint, status_code=0, body={}
+                        user_id=user_id, key=key, path=request.path, fingerprint=fingerprint, status_code=0, body={}
                     )
             except IntegrityError:  # the same key: committed by the first request (we waited for it)
-                first = IdempotencyKey.objects.get(user=request.user, key=key)
+                first = IdempotencyKey.objects.get(user_id=user_id, key=key)
                 if first.fingerprint != fingerprint:
                     raise IdempotencyKeyReused(
                         f"This {HEADER} was used for another request; use a new key for a new request.",

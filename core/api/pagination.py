@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -55,12 +55,13 @@ class Pagination(PageNumberPagination):
 
     sync: bool = False
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list | None:
-        field = getattr(view, "sync_field", None)
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list | None:
+        field: str = getattr(view, "sync_field", None) or ""
         self.sync = bool(field) and (CURSOR in request.query_params or UPDATED_SINCE in request.query_params)
         if not self.sync:
             return super().paginate_queryset(queryset, request, view)
         self.request = request
+        self.sync_request = request
         size = self.get_page_size(request) or self.page_size
         settle = timezone.now() - timedelta(seconds=settings.API_SYNC_SETTLE_SECONDS)
         queryset = queryset.filter(**{f"{field}__lt": settle}).order_by(field, "pk")
@@ -78,7 +79,7 @@ class Pagination(PageNumberPagination):
     def get_paginated_response(self, data: Any) -> Response:
         if not self.sync:
             return super().get_paginated_response(data)
-        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        url = remove_query_param(self.sync_request.build_absolute_uri(), self.page_query_param)
         following = replace_query_param(url, CURSOR, self.cursor) if self.has_next else None
         headers = {CURSOR_HEADER: self.cursor} if self.cursor else {}
         return Response({"count": self.count, "next": following, "previous": None, "results": data}, headers=headers)

@@ -52,7 +52,11 @@ def token_issue(*, user: AbstractBaseUser, name: str, expires_at: datetime | Non
         raise InvalidInput("A token must expire in the future.", code="invalid_expiry", field="expires_at")
     key = f"rma_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(
-        user=user, name=name.strip() or "API token", key_hash=key_hash(key), prefix=key[:10], expires_at=expires_at
+        user_id=user.pk,
+        name=name.strip() or "API token",
+        key_hash=key_hash(key),
+        prefix=key[:10],
+        expires_at=expires_at,
     )
     return token, key
 

@@ -123,7 +123,7 @@ class RMASerializer(ModelOutput):
             "number": instance.number,
             "serial_number": device.serial_number,
             "model_sku": device.product_model.sku,
-            "customer_email": instance.customer.email if instance.customer_id else None,
+            "customer_email": instance.customer.email if instance.customer is not None else None,
             "channel": instance.channel,
             "status": instance.status,
             "coverage": instance.coverage,
@@ -131,7 +131,9 @@ class RMASerializer(ModelOutput):
             "disposition": instance.disposition,
             "ownership": instance.ownership,
             "is_repeat": instance.is_repeat,
-            "replacement_serial": instance.replacement_device.serial_number if instance.replacement_device_id else None,
+            "replacement_serial": (
+                instance.replacement_device.serial_number if instance.replacement_device is not None else None
+            ),
             "reported_on": instance.reported_on.isoformat() if instance.reported_on else None,
             "due_at": _moment(instance.due_at),
             "is_overdue": instance.is_overdue,
