@@ -19,20 +19,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import re
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from kombu.exceptions import OperationalError as BrokerError
 
+from core.outbox import Outbox
 from core.phrases import said_json, said_render
 from core.tasks import enqueue
 from rma import lifecycle, public
@@ -152,19 +151,12 @@ def event_notify(*, event: RMAEvent, rma: RMA) -> OutboxMessage | None:
 # Delivery --------------------------------------------------------------------------------------
 
 
-def _lease() -> timedelta:
-    return timedelta(seconds=settings.RMA_OUTBOX_LEASE_SECONDS)
+EMAILS = Outbox(OutboxMessage, "rma.tasks.outbox_deliver")  # the shared claim, lease and retry mechanics
 
 
 def _claim(message_id: int, now: datetime) -> bool:
     """pending → sending, or take over a send whose lease ran out. True for exactly one caller."""
-    claimable = Q(status=Status.PENDING) | Q(status=Status.SENDING, claimed_at__lt=now - _lease())
-    updated = (
-        OutboxMessage.objects.filter(claimable, pk=message_id)
-        .exclude(attempts__gte=settings.RMA_OUTBOX_MAX_ATTEMPTS)
-        .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )
-    return updated == 1
+    return EMAILS.claim(message_id, now)
 
 
 def _message_id_header(key: str) -> str:
@@ -196,12 +188,6 @@ def _render(message: OutboxMessage) -> EmailMultiAlternatives:
     return email
 
 
-def _retry_at(now: datetime, attempts: int) -> datetime:
-    """Exponential backoff with jitter for the sweep: 1, 2, 4 ... minutes, at most an hour."""
-    delay = min(60 * 2 ** max(attempts - 1, 0), 3600)
-    return now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
-
-
 def outbox_deliver(*, message_id: int, now: datetime | None = None) -> bool:
     """Send one outbox e-mail if nobody else has: True if this call sent it.
 
@@ -215,41 +201,22 @@ def outbox_deliver(*, message_id: int, now: datetime | None = None) -> bool:
     try:
         outbox_render(message).send()
     except Exception as error:
-        gave_up = message.attempts >= settings.RMA_OUTBOX_MAX_ATTEMPTS
-        OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING, claimed_at=now).update(
-            status=Status.FAILED if gave_up else Status.PENDING,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-            next_attempt_at=_retry_at(now, message.attempts),
-        )
+        EMAILS.failed(message.pk, now, message.attempts, f"{type(error).__name__}: {error}")
         logger.warning("Outbox message %s attempt %s failed: %s", message.pk, message.attempts, error)
         raise DeliveryFailed(str(error)) from error
-    OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING, claimed_at=now).update(
-        status=Status.SENT, sent_at=timezone.now(), last_error=""
-    )
+    EMAILS.succeeded(message.pk, now, sent_at=timezone.now())
     return True
 
 
 def outbox_due(now: datetime | None = None, limit: int = 200) -> list[int]:
     """Rows the sweep should try: pending and due (after a grace for their own task), or lease expired."""
-    now = now or timezone.now()
-    grace = timedelta(seconds=settings.RMA_OUTBOX_SWEEP_GRACE_SECONDS)
-    return list(
-        OutboxMessage.objects.filter(
-            Q(status=Status.PENDING, next_attempt_at__lte=now - grace)
-            | Q(status=Status.SENDING, claimed_at__lt=now - _lease())
-        )
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
+    return EMAILS.due(now or timezone.now(), limit)
 
 
 def outbox_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
     """Deliver what is due; returns how many e-mails this sweep sent."""
     now = now or timezone.now()
-    # A worker that died during its last allowed attempt leaves a claim nobody may take over.
-    OutboxMessage.objects.filter(
-        status=Status.SENDING, claimed_at__lt=now - _lease(), attempts__gte=settings.RMA_OUTBOX_MAX_ATTEMPTS
-    ).update(status=Status.FAILED, last_error="The last allowed attempt did not finish.")
+    EMAILS.abandon_dead_claims(now)
     sent = 0
     for message_id in outbox_due(now, limit):
         try:

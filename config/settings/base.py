@@ -26,10 +26,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "rma",
     "diagnostics",
 ]
@@ -168,6 +168,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(hour=2, minute=15),
     },
     "rma-outbox-sweep": {"task": "rma.tasks.outbox_sweep", "schedule": 60.0},
+    "core-webhook-sweep": {"task": "core.integration_tasks.webhook_sweep", "schedule": 60.0},
+    "core-idempotency-keys-expire": {"task": "core.integration_tasks.idempotency_keys_expire", "schedule": 3600.0},
     "rma-follow-ups": {"task": "rma.tasks.follow_ups_send", "schedule": crontab(minute=30)},
 }
 
@@ -181,6 +183,8 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
+    # per user and scope (reads, writes, reports): API_THROTTLE_RATES below
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ScopedUserThrottle"],
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -220,6 +224,26 @@ SPECTACULAR_SETTINGS = {
         "FaultSignalStatusEnum": "diagnostics.models.FaultSignalStatus",
     },
 }
+
+# Integrations (docs/api.md). API tokens: issued to active staff in one of these groups (or superusers), valid this
+# many days unless the issuer says otherwise.
+API_TOKEN_ROLES = env.list("API_TOKEN_ROLES", default=["technician", "supervisor", "engineer"])
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+# API requests per user ("count/seconds", fixed windows) by scope: reads (GET), writes (POST, PATCH ...), reports.
+API_THROTTLE_RATES = {
+    "reads": env("API_THROTTLE_READS", default="1200/60"),
+    "writes": env("API_THROTTLE_WRITES", default="300/60"),
+    "reports": env("API_THROTTLE_REPORTS", default="120/60"),
+}
+# A creating POST's Idempotency-Key answers with the first answer for this long.
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
+# Incremental sync (?updated_since, ?cursor): rows changed in the last seconds are served on a later page,
+# so a transaction that commits late with an earlier timestamp is not skipped by a cursor already past it.
+API_SYNC_SETTLE_SECONDS = env.float("API_SYNC_SETTLE_SECONDS", default=2.0)
+# Webhooks (SPEC §12): deliveries time out after this many seconds; private, loopback and link-local targets are
+# refused unless allowed (the embedded default allows them; production refuses them unless set).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True)
 
 # Service levels: how long an RMA may stay in each status before it is overdue.
 # Each value is {"business_days": n} or {"days": n}.

@@ -97,6 +97,7 @@ class ReportView(APIView):
     report = ""
     choices: tuple[str, ...] = ()  # the report's ``by`` values, the first the default
     permission_classes = [ActionPermission]
+    throttle_scope = "reports"  # its own API_THROTTLE_RATES entry (core.api.throttling)
     action_permissions = {"get": VIEW_REPORTS}
     renderer_classes = [renderers.JSONRenderer, CSVRenderer]
 

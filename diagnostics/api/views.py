@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.actions import ActionRoutesMixin
+from core.api.idempotency import idempotent
 from core.api.input import LOOKUP, valid_input
 from core.api.permissions import ActionPermission
 from core.exceptions import InvalidInput, NotFound
@@ -76,6 +77,7 @@ class ComponentViewSet(
     def retrieve(self, request: Request, code: str = "") -> Response:
         return Response(s.ComponentSerializer(self._get(code)).data)
 
+    @idempotent
     def create(self, request: Request) -> Response:
         data = valid_input(s.ComponentCreateSerializer, request)
         component = services.component_create(code=data["code"], name=data["name"], actor=request.user)
@@ -115,6 +117,7 @@ class FailurePatternViewSet(
 
     serializer_class = s.FailurePatternSerializer
     lookup_field = "code"
+    sync_field = "updated_at"  # ?updated_since and ?cursor (core.api.pagination)
     lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions = {
@@ -147,6 +150,7 @@ class FailurePatternViewSet(
     def retrieve(self, request: Request, code: str = "") -> Response:
         return Response(self.detail_data(code))
 
+    @idempotent
     def create(self, request: Request) -> Response:
         data = pattern_fields(valid_input(s.PatternCreateSerializer, request))
         pattern = services.pattern_create(actor=request.user, source=Source.API, **data)

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from core.importing import import_lock
 from core.replica import read_alias, replica_reads
+from core.webhooks import webhook_emit
 from diagnostics.detection.engine import NO_WARRANTY_END, Cell, CellKey, Fleet, Result, Settings, detect
 from diagnostics.models import Component, Diagnosis, FaultSignal
 from rma.models import Device, ProductModel
@@ -235,10 +236,16 @@ def detect_faults(*, as_of: date | None = None, settings: Settings | None = None
                 )
                 if write:
                     signal.save(force_insert=True)
+                    webhook_emit("fault_signal.raised", signal_event_data(signal), key=f"fault-signal:{signal.pk}")
                 report.raised.append(signal)
         if not write:
             transaction.set_rollback(True)
     return report
+
+
+def signal_event_data(signal: FaultSignal) -> dict[str, Any]:
+    """A raised signal as its ``fault_signal.raised`` webhook tells it."""
+    return {"id": signal.pk, **signal_figures(signal)}
 
 
 def signal_figures(signal: FaultSignal) -> dict[str, Any]:
