@@ -366,7 +366,7 @@ def main() -> None:
             f"  a committed row visible on the standby after: median {statistics.median(delays):.1f} ms, "
             f"max {max(delays):.1f} ms (20 rows)"
         )
-        pinned = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token.key}")
+        pinned = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {key}")
         pinned.cookies["rma_read_primary"] = "1"
         print(f"  a report right after a write (pin cookie): read from {pinned.get(paths[1])['X-Read-From']}")
         print(f"load average before {load_before:.1f}, after {os.getloadavg()[0]:.1f}")
