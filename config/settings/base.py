@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "rma",
     "diagnostics",
 ]
@@ -93,10 +94,18 @@ MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
 LOGIN_URL = "admin:login"
 
-# Cache: also the shared counter store for rate limits (Redis in production).
+# Cache: also the shared counter store for rate limits (Redis in production). A Redis that does not answer
+# is given up on within half a second, and rate limits then count in the database for RMA_CACHE_RETRY_SECONDS.
 CACHE_URL = env("CACHE_URL", default="")
 if CACHE_URL:
     CACHES = {"default": env.cache_url("CACHE_URL")}
+    if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        CACHES["default"].setdefault("OPTIONS", {}).update(
+            {
+                "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.5),
+                "socket_timeout": env.float("CACHE_TIMEOUT", default=0.5),
+            }
+        )
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Rendered status pages, in each process's memory: their keys carry the return's version, so a
@@ -233,6 +242,8 @@ RMA_BENCHMARK_VIEWS = env.bool("RMA_BENCHMARK_VIEWS", default=False)
 RMA_LOGIN_RATE_PER_IP = env("RMA_LOGIN_RATE_PER_IP", default="30/900")
 RMA_LOGIN_RATE_PER_USERNAME_AND_IP = env("RMA_LOGIN_RATE_PER_USERNAME_AND_IP", default="10/900")
 RMA_LOGIN_RATE_PER_USERNAME = env("RMA_LOGIN_RATE_PER_USERNAME", default="100/3600")
+# After the cache failed, rate limits count in the database for this many seconds before trying it again.
+RMA_CACHE_RETRY_SECONDS = env.int("RMA_CACHE_RETRY_SECONDS", default=10)
 # New returns from the public form, per client IP.
 RMA_START_RATE_PER_IP = env("RMA_START_RATE_PER_IP", default="20/3600")
 # The request header with the client's address when behind a proxy (e.g. HTTP_X_REAL_IP); REMOTE_ADDR if empty.
