@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from core.health import healthz, readyz
 from core.login_limits import admin_login
+from core.metrics import metrics
 
 admin.site.site_header = "Returns and root cause"
 admin.site.site_title = "Returns admin"
@@ -16,6 +17,7 @@ handler500 = "core.api.errors.server_error"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/login/", admin_login),  # the admin's own sign-in, with attempts limited
     path("admin/", admin.site.urls),
     path("api/", include("config.api")),
