@@ -44,6 +44,9 @@ format: $(STAMP)
 # Production (README "Production"): the environment holds DJANGO_SETTINGS_MODULE=config.settings.production,
 # DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL and CACHE_URL.
 WORKER_CONCURRENCY ?= 4
+# Queues this worker consumes (default: all of them). A worker of its own for customer mail keeps it from ever
+# waiting behind bulk mail: make worker WORKER_QUEUES=customer-mail, and another with bulk-mail,webhooks,...
+WORKER_QUEUES ?=
 
 serve-prod: $(STAMP)
 	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.production} \
@@ -52,7 +55,8 @@ serve-prod: $(STAMP)
 		$(BIN)/gunicorn --config config/gunicorn.py config.wsgi
 
 worker: $(STAMP)
-	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=$(WORKER_CONCURRENCY) --without-gossip --without-mingle
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=$(WORKER_CONCURRENCY) --without-gossip --without-mingle \
+		$(if $(WORKER_QUEUES),--queues=$(WORKER_QUEUES))
 
 beat: $(STAMP)
 	@mkdir -p var
