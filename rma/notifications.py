@@ -29,6 +29,7 @@ import hashlib
 import logging
 import random
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -278,6 +279,29 @@ def _send(message: OutboxMessage, now: datetime, connection: BaseEmailBackend | 
     )
 
 
+@contextlib.contextmanager
+def _commits_without_waiting_for_disk() -> Iterator[None]:
+    """On PostgreSQL, this connection's commits return before their WAL reaches the disk, for a drain.
+
+    A drain commits one "sent" mark per e-mail; waiting for a disk flush on each would bound it at one
+    flush per e-mail. Should the database server itself crash within a fraction of a second of a mark,
+    that row is pending again after the restart and its e-mail goes out once more with the same
+    Message-ID (the same case as a worker dying between the mail server's answer and the mark). A worker
+    that dies loses no mark: the server has it.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
 def outbox_deliver(*, message_id: int, now: datetime | None = None) -> bool:
     """Send one outbox e-mail if nobody else has: True if this call sent it.
 
@@ -329,9 +353,29 @@ def _claim_batch(queue: str, now: datetime, grace_seconds: int, size: int) -> li
     )
 
 
+def _open(connection: BaseEmailBackend) -> None:
+    """Open the mail-server connection for a batch (else each send would open and close its own)."""
+    with contextlib.suppress(Exception):  # a server that is down: each send then says so on its row
+        connection.open()
+
+
 def _close(connection: BaseEmailBackend) -> None:
     with contextlib.suppress(Exception):  # closing a connection the server already dropped
         connection.close()
+
+
+def _drain_batch(queue: str, claimed_at: datetime, grace_seconds: int, size: int, connection: BaseEmailBackend):
+    """Claim and send one batch of ``queue``: (rows claimed, e-mails sent)."""
+    ids = _claim_batch(queue, claimed_at, grace_seconds, size)
+    sent = 0
+    for message in OutboxMessage.objects.select_related("customer", "rma").filter(pk__in=ids).order_by("id"):
+        try:
+            _send(message, claimed_at, connection)
+            sent += 1
+        except DeliveryFailed:
+            _close(connection)  # the connection may be what broke: a fresh one for the next send
+            _open(connection)
+    return len(ids), sent
 
 
 def outbox_drain(
@@ -344,33 +388,31 @@ def outbox_drain(
 ) -> int:
     """Send ``queue``'s due e-mails, a batch at a time over one mail-server connection: how many were sent.
 
-    Stops when nothing is due or after ``budget_seconds`` (``RMA_OUTBOX_DRAIN_SECONDS``); what is left
-    is taken by the drains the next sweep starts. Rows are claimed before sending, so any number of
-    drains, tasks and sweeps may run at once and each e-mail still goes once. ``now`` is fixed for the
-    whole drain when given (tests); otherwise each batch is claimed at the time it starts.
+    Before each batch of bulk mail, a drain sends any customer mail that is due: on a worker busy with
+    a long bulk run, an acknowledgement waits at most one batch, never behind the bulk backlog. Stops
+    when nothing is due or after ``budget_seconds`` (``RMA_OUTBOX_DRAIN_SECONDS``); what is left is taken
+    by the drains the next sweep starts. Rows are claimed before sending, so any number of drains, tasks
+    and sweeps may run at once and each e-mail still goes once. ``now`` is fixed for the whole drain
+    when given (tests); otherwise each batch is claimed at the time it starts.
     """
-    batch = batch or settings.RMA_OUTBOX_BATCH
+    size = batch or settings.RMA_OUTBOX_BATCH
     budget = settings.RMA_OUTBOX_DRAIN_SECONDS if budget_seconds is None else budget_seconds
     deadline = time.monotonic() + budget
     sent = 0
-    while True:
-        claimed_at = now or timezone.now()
-        ids = _claim_batch(queue, claimed_at, grace_seconds, batch)
-        if not ids:
-            return sent
-        messages = OutboxMessage.objects.select_related("customer", "rma").filter(pk__in=ids).order_by("id")
-        connection = get_connection()
-        try:
-            for message in messages:
-                try:
-                    _send(message, claimed_at, connection)
-                    sent += 1
-                except DeliveryFailed:
-                    _close(connection)  # a broken connection is opened again by the next send
-        finally:
-            _close(connection)
-        if len(ids) < batch or time.monotonic() >= deadline:
-            return sent
+    connection = get_connection()
+    _open(connection)
+    try:
+        with _commits_without_waiting_for_disk():
+            while True:
+                claimed_at = now or timezone.now()
+                if queue != Queue.CUSTOMER:
+                    sent += _drain_batch(Queue.CUSTOMER, claimed_at, 0, size, connection)[1]
+                claimed, sent_now = _drain_batch(queue, claimed_at, grace_seconds, size, connection)
+                sent += sent_now
+                if claimed < size or time.monotonic() >= deadline:
+                    return sent
+    finally:
+        _close(connection)
 
 
 def outbox_backlog(queue: str, now: datetime, grace_seconds: int, cap: int) -> int:
@@ -381,8 +423,9 @@ def outbox_backlog(queue: str, now: datetime, grace_seconds: int, cap: int) -> i
 def outbox_sweep(*, now: datetime | None = None) -> int:
     """Fail dead last attempts, then drain what is due, customer mail first.
 
-    Starts one drain per ``RMA_OUTBOX_BATCH`` rows of backlog, at most ``RMA_OUTBOX_DRAINS`` per queue,
-    on each queue's Celery queue, so the sending scales with the backlog across the workers. When tasks
+    Starts one drain per ``RMA_OUTBOX_BATCH`` rows of backlog, up to ``RMA_OUTBOX_DRAINS`` per queue
+    counting those already sending, on each queue's Celery queue, so the sending scales with the backlog
+    across the workers (a drain hands over to a successor while rows are due). When tasks
     run in-process (no broker) or the broker does not take the drains, drains here. Returns how many
     e-mails this process sent (drains started on workers count there).
     """
@@ -401,8 +444,32 @@ def outbox_sweep(*, now: datetime | None = None) -> int:
         if current_app.conf.task_always_eager:
             sent += outbox_drain(queue, now=now, grace_seconds=grace[queue])
             continue
-        wanted = min(drains, -(-backlog // settings.RMA_OUTBOX_BATCH))
+        wanted = min(drains, -(-backlog // settings.RMA_OUTBOX_BATCH)) - outbox_drains_running(queue, now)
+        if wanted <= 0:
+            continue
         started = sum(drain_dispatch(queue, grace_seconds=grace[queue]) for _ in range(wanted))
         if not started:  # the broker is down: this process sends, customer mail first
             sent += outbox_drain(queue, now=now, grace_seconds=grace[queue])
+    return sent
+
+
+def outbox_drains_running(queue: str, now: datetime) -> int:
+    """About how many drains of ``queue`` are sending now: each batch in flight shares one claim time."""
+    return (
+        OutboxMessage.objects.filter(queue=queue, status=Status.SENDING, claimed_at__gte=now - _lease())
+        .values("claimed_at")
+        .distinct()
+        .count()
+    )
+
+
+def outbox_drain_and_continue(queue: str, *, grace_seconds: int = 0) -> int:
+    """A drain task's work: drain, then hand over to a fresh task while rows are still due.
+
+    A drain stops after its time budget so that no task runs for long; its successor picks up at once,
+    so the sending never pauses until the next sweep.
+    """
+    sent = outbox_drain(queue, grace_seconds=grace_seconds)
+    if outbox_backlog(queue, timezone.now(), grace_seconds, cap=1):
+        drain_dispatch(queue, grace_seconds=grace_seconds)
     return sent

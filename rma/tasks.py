@@ -44,7 +44,7 @@ def outbox_deliver_task(self, message_id: int) -> bool:
 )
 def outbox_drain_customer(grace_seconds: int = 0) -> int:
     """Send the customer mail that is due, in batches (the sweep starts these for rows whose task never ran)."""
-    return notifications.outbox_drain(OutboxQueue.CUSTOMER, grace_seconds=grace_seconds)
+    return notifications.outbox_drain_and_continue(OutboxQueue.CUSTOMER, grace_seconds=grace_seconds)
 
 
 @shared_task(
@@ -52,7 +52,7 @@ def outbox_drain_customer(grace_seconds: int = 0) -> int:
 )
 def outbox_drain_bulk(grace_seconds: int = 0) -> int:
     """Send the bulk mail that is due (follow-ups, advisories, programme notices), in batches."""
-    return notifications.outbox_drain(OutboxQueue.BULK, grace_seconds=grace_seconds)
+    return notifications.outbox_drain_and_continue(OutboxQueue.BULK, grace_seconds=grace_seconds)
 
 
 @shared_task(name="rma.tasks.outbox_sweep", acks_late=True, soft_time_limit=120, time_limit=150)

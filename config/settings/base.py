@@ -275,10 +275,10 @@ RMA_OUTBOX_LEASE_SECONDS = env.int("RMA_OUTBOX_LEASE_SECONDS", default=300)
 RMA_OUTBOX_MAX_ATTEMPTS = env.int("RMA_OUTBOX_MAX_ATTEMPTS", default=12)
 RMA_OUTBOX_SWEEP_GRACE_SECONDS = env.int("RMA_OUTBOX_SWEEP_GRACE_SECONDS", default=60)
 RMA_OUTBOX_BROKER_PAUSE_SECONDS = env.int("RMA_OUTBOX_BROKER_PAUSE_SECONDS", default=30)
-# Drains: rows claimed (and sent over one connection) at a time, how long one drain runs before leaving the
-# rest to the next sweep, and how many drains a sweep starts per queue for a large backlog (one per batch).
-RMA_OUTBOX_BATCH = env.int("RMA_OUTBOX_BATCH", default=200)
-RMA_OUTBOX_DRAIN_SECONDS = env.int("RMA_OUTBOX_DRAIN_SECONDS", default=50)
+# Drains: rows claimed (and sent over one connection) at a time, how long one drain task runs before handing
+# over to a successor, and how many drains a sweep keeps running per queue for a large backlog (one per batch).
+RMA_OUTBOX_BATCH = env.int("RMA_OUTBOX_BATCH", default=100)
+RMA_OUTBOX_DRAIN_SECONDS = env.int("RMA_OUTBOX_DRAIN_SECONDS", default=20)
 RMA_OUTBOX_DRAINS = env.int("RMA_OUTBOX_DRAINS", default=8)
 # The "is your device still working?" e-mail, this many days after a return closes (at most a week late).
 # An import that brings at least this many devices, and at least as many as are stored, rebuilds the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core import mail
 from django.db import transaction
@@ -152,3 +154,59 @@ def test_a_drain_claims_nothing_another_has_claimed(settings, monkeypatch):
     second = notifications._claim_batch(Q.BULK, now, 0, 3)
     assert len(first) == 3 and len(second) == 2 and not set(first) & set(second)
     assert notifications._claim_batch(Q.BULK, now, 0, 3) == []
+
+
+def test_a_bulk_drain_sends_waiting_customer_mail_before_each_batch(settings, monkeypatch, in_warranty_device):
+    settings.RMA_OUTBOX_BATCH = 2
+    monkeypatch.setattr(notifications, "drain_dispatch", lambda queue, **kw: False)
+    monkeypatch.setattr(notifications, "outbox_dispatch", lambda message_id: None)
+    bulk(5)
+    open_return(in_warranty_device, email="waiting@example.com")  # its own task has not run yet
+    assert notifications.outbox_drain(Q.BULK) == 6
+    assert mail.outbox[0].to == ["waiting@example.com"]
+
+
+def test_a_drain_keeps_one_mail_server_connection(settings, monkeypatch):
+    opened = []
+    real = notifications.get_connection
+
+    def counting_connection(*args, **kwargs):
+        connection = real(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(notifications, "drain_dispatch", lambda queue, **kw: False)
+    monkeypatch.setattr(notifications, "get_connection", counting_connection)
+    bulk(7)
+    assert notifications.outbox_drain(Q.BULK, batch=3) == 7
+    assert len(opened) == 1
+
+
+def test_a_drain_out_of_time_hands_over_to_a_successor(settings, monkeypatch):
+    settings.RMA_OUTBOX_DRAIN_SECONDS = 0
+    started: list[str] = []
+    monkeypatch.setattr(notifications, "drain_dispatch", lambda queue, **kw: started.append(queue) or True)
+    settings.RMA_OUTBOX_BATCH = 2
+    bulk(5)
+    assert notifications.outbox_drain_and_continue(Q.BULK) == 2  # one batch, then out of time
+    assert started == [Q.BULK]
+    started.clear()
+    notifications.outbox_drain(Q.BULK, budget_seconds=60)
+    assert notifications.outbox_drain_and_continue(Q.BULK) == 0
+    assert started == []  # nothing left: no successor
+
+
+def test_the_sweep_counts_the_drains_already_sending(settings, monkeypatch, workers_elsewhere):
+    from django.utils import timezone
+
+    settings.RMA_OUTBOX_BATCH = 2
+    settings.RMA_OUTBOX_DRAINS = 4
+    started: list[str] = []
+    monkeypatch.setattr(notifications, "drain_dispatch", lambda queue, **kw: started.append(queue) or True)
+    bulk(12)
+    started.clear()
+    now = timezone.now()
+    notifications._claim_batch(Q.BULK, now, 0, 2)
+    notifications._claim_batch(Q.BULK, now + dt.timedelta(seconds=1), 0, 2)
+    notifications.outbox_sweep(now=now + dt.timedelta(seconds=2))
+    assert started == [Q.BULK] * 2
