@@ -10,15 +10,25 @@ PUBLIC_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 SITE_ENV := RMA_PUBLIC_BASE_URL=$${RMA_PUBLIC_BASE_URL:-http://$(PUBLIC_HOST):$(PORT)}
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test lint format migrate seed serve worker beat serve-prod clean
+.PHONY: run test lint format migrate seed serve worker beat serve-prod clean install lock
 
-$(STAMP): requirements/base.txt requirements/dev.txt requirements/production.txt
+# The whole dependency tree, pinned with hashes (requirements/dev.txt, compiled from requirements/*.in by
+# `make lock`): pip refuses any file whose hash is not in the lock.
+$(STAMP): requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# After adding or changing a package in requirements/*.in: recompile both locks (README "Dependencies").
+PIP_TOOLS := pip-tools==7.6.2
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet $(PIP_TOOLS)
+	cd requirements && ../$(BIN)/pip-compile $(LOCK_FLAGS) $(LOCK_ARGS) -o production.txt production.in
+	cd requirements && ../$(BIN)/pip-compile $(LOCK_FLAGS) $(LOCK_ARGS) -o dev.txt dev.in
 
 migrate: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
