@@ -58,6 +58,39 @@ def smtp_sink(port: int, path: str, ready) -> None:
         time.sleep(3600)
 
 
+def sink_start(port: int, path: Path) -> multiprocessing.Process:
+    """``smtp_sink`` in a process of its own, once it listens; ``path`` starts empty."""
+    path.write_text("")
+    ready = multiprocessing.Event()
+    sink = multiprocessing.Process(target=smtp_sink, args=(port, str(path), ready), daemon=True)
+    sink.start()
+    ready.wait(30)
+    return sink
+
+
+def worker_start(env: dict[str, str], *, queues: str, processes: int, log: Path) -> subprocess.Popen:
+    """A Celery worker with ``processes`` prefork children on ``queues``, its output in ``log``."""
+    return subprocess.Popen(
+        [
+            *(PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", queues, "-c", str(processes)),
+            *("--pool", "prefork", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def worker_ready(log: Path, timeout: float = 180.0) -> None:
+    """Wait until the worker says it is ready (its processes have started and imported the app)."""
+    deadline = time.monotonic() + timeout
+    while " ready." not in log.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the worker did not start: see {log}")
+        time.sleep(0.5)
+
+
 def outbox_rows(count: int) -> float:
     """``count`` pending bulk e-mails to 1,000 customers; seconds taken to write them."""
     from django.db import transaction
@@ -122,7 +155,6 @@ def main() -> None:
     ensure_database(args.database_url)
     port = free_port()
     ids_path = OUT / "outbox-drain-message-ids.txt"
-    ids_path.write_text("")
     env = production_env(
         args.database_url,
         CELERY_BROKER_URL=args.broker_url,
@@ -148,10 +180,7 @@ def main() -> None:
     broker = redis.Redis.from_url(args.broker_url)
     broker.delete("bulk-mail", "customer-mail")
 
-    ready = multiprocessing.Event()
-    sink = multiprocessing.Process(target=smtp_sink, args=(port, str(ids_path), ready), daemon=True)
-    sink.start()
-    ready.wait(30)
+    sink = sink_start(port, ids_path)
 
     OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).update(status=OutboxMessage.Status.FAILED)
     write_seconds = outbox_rows(args.messages)
@@ -159,20 +188,10 @@ def main() -> None:
     bulk = OutboxMessage.objects.filter(key__startswith="surge:", status=OutboxMessage.Status.PENDING)
     bulk_ids = list(bulk.values_list("pk", flat=True))
 
-    log = (OUT / "outbox-drain-worker.log").open("wb")
-    worker = subprocess.Popen(
-        [
-            *(PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", "bulk-mail,customer-mail"),
-            *("-c", str(args.workers), "--pool", "prefork", "--without-gossip", "--without-mingle"),
-            *("--without-heartbeat", "-l", "WARNING"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker_log = OUT / "outbox-drain-worker.log"
+    worker = worker_start(env, queues="bulk-mail,customer-mail", processes=args.workers, log=worker_log)
     try:
-        time.sleep(8)  # the worker's processes start and import the app
+        worker_ready(worker_log)
         started = time.monotonic()
         started_at = time.time()
         notifications.outbox_sweep()

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -30,12 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from outbox_drain import smtp_sink
+from outbox_drain import sink_start, worker_ready, worker_start
 from serving import (
     OUT,
-    PYTHON,
     RAISED_THROTTLES,
-    ROOT,
     Client,
     ensure_database,
     fleet,
@@ -129,23 +125,10 @@ def main() -> None:
     print(f"imported {len(serials):,} devices", flush=True)
 
     ids_path = OUT / "surge-starts-message-ids.txt"
-    ids_path.write_text("")
-    ready = multiprocessing.Event()
-    sink = multiprocessing.Process(target=smtp_sink, args=(smtp_port, str(ids_path), ready), daemon=True)
-    sink.start()
-    ready.wait(30)
-    log = (OUT / "surge-starts-worker.log").open("wb")
-    worker = subprocess.Popen(
-        [
-            *(PYTHON, "-m", "celery", "-A", "config", "worker", "-Q", "customer-mail,bulk-mail,celery"),
-            *("-c", str(args.workers), "--pool", "prefork", "--without-gossip", "--without-mingle"),
-            *("--without-heartbeat", "-l", "WARNING"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    sink = sink_start(smtp_port, ids_path)
+    worker_log = OUT / "surge-starts-worker.log"
+    worker = worker_start(env, queues="customer-mail,bulk-mail,celery", processes=args.workers, log=worker_log)
+    worker_ready(worker_log)
     port = free_port()
     try:
         with gunicorn(env, port=port, log=OUT / "surge-starts-gunicorn.log"):
