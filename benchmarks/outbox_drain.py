@@ -58,6 +58,24 @@ def smtp_sink(port: int, path: str, ready) -> None:
         time.sleep(3600)
 
 
+def surge_arguments(parser: argparse.ArgumentParser) -> None:
+    """The database and broker of a surge run (its own database; Redis database 14 as the broker)."""
+    parser.add_argument("--database-url", default=os.environ.get("SURGE_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--broker-url", default=os.environ.get("SURGE_BROKER_URL", "redis://127.0.0.1:6379/14"))
+
+
+def surge_env(args: argparse.Namespace, smtp_port: int, **extra: str) -> dict[str, str]:
+    """Production settings on this machine, with the run's broker and the local SMTP server."""
+    return production_env(
+        args.database_url,
+        CELERY_BROKER_URL=args.broker_url,
+        CACHE_URL="",
+        DJANGO_EMAIL_HOST="127.0.0.1",
+        DJANGO_EMAIL_PORT=str(smtp_port),
+        **extra,
+    )
+
+
 def sink_start(port: int, path: Path) -> multiprocessing.Process:
     """``smtp_sink`` in a process of its own, once it listens; ``path`` starts empty."""
     path.write_text("")
@@ -146,8 +164,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--customer", type=int, default=20, help="customer e-mails written during the drain")
-    parser.add_argument("--database-url", default=os.environ.get("SURGE_DATABASE_URL", DEFAULT_DATABASE_URL))
-    parser.add_argument("--broker-url", default=os.environ.get("SURGE_BROKER_URL", "redis://127.0.0.1:6379/14"))
+    surge_arguments(parser)
     parser.add_argument("--timeout", type=float, default=900.0, help="give up after this many seconds")
     args = parser.parse_args()
 
@@ -155,14 +172,7 @@ def main() -> None:
     ensure_database(args.database_url)
     port = free_port()
     ids_path = OUT / "outbox-drain-message-ids.txt"
-    env = production_env(
-        args.database_url,
-        CELERY_BROKER_URL=args.broker_url,
-        CACHE_URL="",
-        DJANGO_EMAIL_HOST="127.0.0.1",
-        DJANGO_EMAIL_PORT=str(port),
-        RMA_OUTBOX_DRAINS=str(args.workers),
-    )
+    env = surge_env(args, port, RMA_OUTBOX_DRAINS=str(args.workers))
     load_average = os.getloadavg()[0]
     os.environ.update(env)
     import django

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from outbox_drain import sink_start, worker_ready, worker_start
+from outbox_drain import sink_start, surge_arguments, surge_env, worker_ready, worker_start
 from serving import (
     OUT,
     RAISED_THROTTLES,
@@ -37,10 +37,7 @@ from serving import (
     fleet,
     free_port,
     gunicorn,
-    production_env,
 )
-
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/rma_surge"
 
 
 def burst(port: int, serials: list[str], clients: int) -> tuple[list[float], list[str]]:
@@ -92,8 +89,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=20000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--database-url", default=os.environ.get("SURGE_DATABASE_URL", DEFAULT_DATABASE_URL))
-    parser.add_argument("--broker-url", default=os.environ.get("SURGE_BROKER_URL", "redis://127.0.0.1:6379/14"))
+    surge_arguments(parser)
     parser.add_argument("--timeout", type=float, default=1800.0)
     args = parser.parse_args()
 
@@ -101,14 +97,7 @@ def main() -> None:
     load_average = os.getloadavg()[0]
     ensure_database(args.database_url)
     smtp_port = free_port()
-    env = production_env(
-        args.database_url,
-        CELERY_BROKER_URL=args.broker_url,
-        CACHE_URL="",
-        DJANGO_EMAIL_HOST="127.0.0.1",
-        DJANGO_EMAIL_PORT=str(smtp_port),
-        **RAISED_THROTTLES,
-    )
+    env = surge_env(args, smtp_port, **RAISED_THROTTLES)
     os.environ.update(env)
     import django
 
