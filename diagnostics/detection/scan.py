@@ -9,7 +9,7 @@ cells make a duplicate impossible, so two scans at once give the same signals as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -286,12 +286,14 @@ def cell_figures(cell: Cell, first_detected_on: date) -> dict[str, Any]:
     }
 
 
-def backtest(*, start: date, end: date, settings: Settings | None = None) -> list[dict[str, Any]]:
+def backtest(
+    *, start: date, end: date, settings: Settings | None = None, on_week: Callable[[date], None] | None = None
+) -> list[dict[str, Any]]:
     """Replay the scan weekly from ``start`` to ``end`` (inclusive), each week seeing only what was known then.
 
     Nothing is written. Each cell that alarms is reported once, with the week it first fired and its
     figures that week; from then on it counts as flagged (left out of its baseline), as a stored
-    signal would.
+    signal would. ``on_week(day)`` is called after each week (a command's progress).
     """
     settings = settings or settings_from_config()
     fired: dict[CellKey, dict[str, Any]] = {}
@@ -301,5 +303,7 @@ def backtest(*, start: date, end: date, settings: Settings | None = None) -> lis
         for cell in result.alarms:
             if cell.key not in fired:
                 fired[cell.key] = cell_figures(cell, day)
+        if on_week is not None:
+            on_week(day)
         day += timedelta(days=7)
     return sorted(fired.values(), key=lambda row: (row["first_detected_on"], row["model_sku"], row["component"]))

@@ -73,6 +73,8 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     # Operations: the process runs, and what it needs answers (no customer data).
     ("healthz", "GET"): everyone(),
     ("readyz", "GET"): everyone(),
+    # Prometheus metrics: staff (or a scraper's address in METRICS_ALLOWED_IPS), nobody else.
+    ("metrics", "GET"): {role: "403" if role == "anonymous" else "ok" for role in ROLES},
     # The admin's own pages.
     ("admin/", "GET"): staff_page(*ROLES),  # a member of staff without a role sees an empty index
     ("admin/login/", "GET"): everyone(),
