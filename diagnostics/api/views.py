@@ -13,6 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
@@ -218,6 +219,7 @@ class FaultSignalViewSet(ActionRoutesMixin, viewsets.ReadOnlyModelViewSet):
     action_permissions = {
         "list": "diagnostics.view_faultsignal",
         "retrieve": "diagnostics.view_faultsignal",
+        "failures": "diagnostics.view_faultsignal",
     }
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = FaultSignalFilter
@@ -225,13 +227,23 @@ class FaultSignalViewSet(ActionRoutesMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["-first_detected_on", "-statistic", "id"]
 
     def get_queryset(self) -> QuerySet[FaultSignal]:
-        return FaultSignal.objects.select_related("product_model", "component", "pattern", "status_changed_by")
+        return FaultSignal.objects.select_related(
+            "product_model", "component", "pattern", "status_changed_by", "family__product_model", "family__component"
+        )
 
     def action_object(self, lookup: str) -> FaultSignal:
         return get_object_or_404(self.get_queryset(), pk=lookup)
 
     def action_answer(self, signal: FaultSignal) -> Any:
         return s.FaultSignalSerializer(self.get_queryset().get(pk=signal.pk)).data
+
+    @extend_schema(parameters=[ID_PARAMETER], responses=s.SignalFailureSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filter_backends=[], ordering=None)
+    def failures(self, request: Request, pk: str | None = None) -> Response:
+        """The units and returns behind the signal (drill-down): the confirmed failures it counts, earliest first."""
+        signal = get_object_or_404(self.get_queryset(), pk=pk)
+        page = self.paginate_queryset(selectors.signal_failures(signal))
+        return self.get_paginated_response(s.SignalFailureSerializer(page, many=True).data)
 
 
 __all__ = [
