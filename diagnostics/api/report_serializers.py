@@ -50,6 +50,14 @@ class FailureRateRowSerializer(serializers.Serializer):
     units_in_service = serializers.IntegerField()
     failures = serializers.IntegerField()
     rate_per_1000 = serializers.FloatField()
+    rate_low_per_1000 = serializers.FloatField(help_text="Low end of the exact Poisson interval (`level`).")
+    rate_high_per_1000 = serializers.FloatField(help_text="High end of the exact Poisson interval (`level`).")
+    reference_rate_per_1000 = serializers.FloatField(
+        help_text="The row's model's rate (for models: the whole fleet's), which the ranking compares with."
+    )
+    ratio_to_reference_low = serializers.FloatField(
+        allow_null=True, help_text="The rate's low end over the reference rate: rows are ranked by it, highest first."
+    )
 
 
 class FailureRatesReportSerializer(ReportSerializer):
@@ -58,6 +66,7 @@ class FailureRatesReportSerializer(ReportSerializer):
     units_in_service = serializers.IntegerField()
     failures = serializers.IntegerField()
     rate_per_1000 = serializers.FloatField()
+    level = serializers.FloatField(help_text="The intervals' confidence (0.9).")
 
 
 class TrendRowSerializer(serializers.Serializer):
@@ -77,9 +86,16 @@ class LifeRowSerializer(serializers.Serializer):
     failures = serializers.IntegerField()
     censored = serializers.IntegerField()
     beta = serializers.FloatField(allow_null=True, help_text="Weibull shape; null when there is no fit.")
+    beta_low = serializers.FloatField(allow_null=True, help_text="Fisher-matrix bounds (`level`), null without a fit.")
+    beta_high = serializers.FloatField(allow_null=True)
     eta_days = serializers.FloatField(allow_null=True, help_text="Weibull scale in days.")
+    eta_low_days = serializers.FloatField(allow_null=True)
+    eta_high_days = serializers.FloatField(allow_null=True)
     b10_days = serializers.FloatField(allow_null=True)
+    b10_low_days = serializers.FloatField(allow_null=True)
+    b10_high_days = serializers.FloatField(allow_null=True)
     mean_life_days = serializers.FloatField(allow_null=True)
+    note = serializers.CharField(allow_blank=True, help_text="Why there is no fit (too few failures), else empty.")
 
 
 class LifePointSerializer(serializers.Serializer):
@@ -88,12 +104,20 @@ class LifePointSerializer(serializers.Serializer):
     at_risk = serializers.IntegerField()
     failed = serializers.IntegerField()
     unreliability = serializers.FloatField(help_text="Kaplan–Meier estimate of the fraction failed by this age.")
+    unreliability_low = serializers.FloatField(help_text="Greenwood band (`level`), low end.")
+    unreliability_high = serializers.FloatField(help_text="Greenwood band (`level`), high end.")
 
 
 class LifeReportSerializer(ReportSerializer):
     rows = LifeRowSerializer(many=True)
     by = _by("model", "component")
+    view = serializers.ChoiceField(
+        choices=["warranty", "field"],
+        help_text="`warranty`: ages censored at each unit's warranty end (the default); `field`: to the as-of date.",
+    )
     as_of = serializers.DateField()
+    level = serializers.FloatField(help_text="The bounds' confidence (0.9).")
+    min_failures = serializers.IntegerField(help_text="The fewest failures a Weibull fit is shown for.")
     points = LifePointSerializer(many=True)
 
 
