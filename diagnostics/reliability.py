@@ -4,17 +4,18 @@ Kaplan–Meier estimate with Greenwood bands, and exact Poisson intervals on cou
 The data come grouped, as the reports' aggregate queries return them: ``(age, count)`` pairs of
 failures and of units still running (right-censored at their current age). Ages are in days.
 
-Reports state their uncertainty (SPEC §8) at ``LEVEL`` (90 %): two-sided intervals with 5 % on each side.
+Reports state their uncertainty (SPEC §8) at ``LEVEL`` (90 %): two-sided intervals with 5 % on each side;
+Weibull bounds by likelihood ratio (their coverage is measured in benchmarks/reliability_bounds.py).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize_scalar
 from scipy.special import gamma
 from scipy.stats import chi2, norm
 
@@ -42,40 +43,103 @@ class Bounds:
 
 
 @dataclass(frozen=True)
+class _Sample:
+    """A fit's data, ages divided by the largest (the likelihood ratio does not depend on the unit)."""
+
+    ages: np.ndarray
+    counts: np.ndarray
+    failed: np.ndarray  # boolean mask of the failure rows
+    scale: float
+
+    def log_likelihood(self, beta: float, eta: float) -> float:
+        """ℓ(β, η) with η in the scaled unit: Σ_failures (ln β − β ln η + (β − 1) ln t) − Σ_all (t/η)^β."""
+        c_f, t_f = self.counts[self.failed], self.ages[self.failed]
+        return float(
+            np.dot(c_f, math.log(beta) - beta * math.log(eta) + (beta - 1.0) * np.log(t_f))
+            - np.dot(self.counts, (self.ages / eta) ** beta)
+        )
+
+    def eta_given(self, beta: float) -> float:
+        return float(np.dot(self.counts, self.ages**beta) / self.counts[self.failed].sum()) ** (1.0 / beta)
+
+
+@dataclass(frozen=True)
 class WeibullFit:
+    """A maximum-likelihood Weibull fit, with likelihood-ratio bounds on β, η and the B-lives.
+
+    The bounds are where the profile log-likelihood falls χ²₁(level)/2 below its maximum (Meeker &
+    Escobar, ch. 8): they keep their coverage on small samples better than the Fisher-matrix bounds,
+    whose covariance of (ln β, ln η) is kept as well (``covariance``).
+    """
+
     beta: float  # shape: < 1 infant mortality, 1 random, > 1 wear-out
     eta: float  # scale (characteristic life): 63.2 % have failed by this age
     failures: int
     censored: int
     # covariance of (ln β, ln η) from the observed information (Fisher matrix); None when it is singular
     covariance: tuple[tuple[float, float], tuple[float, float]] | None = None
+    sample: _Sample | None = field(default=None, repr=False, compare=False)
 
-    def _interval(self, log_value: float, variance: float, level: float) -> Bounds | None:
-        if not math.isfinite(variance) or variance < 0:
+    def _profile_bounds(self, estimate: float, profile, level: float) -> Bounds | None:
+        """Where ``profile`` (of a positive quantity) drops χ²₁(level)/2 below the maximum, either side."""
+        if self.sample is None:
             return None
-        half = float(norm.ppf(0.5 + level / 2.0)) * math.sqrt(variance)
-        return Bounds(math.exp(log_value - half), math.exp(log_value + half))
+        top = self.sample.log_likelihood(self.beta, self.eta / self.sample.scale)
+        drop = float(chi2.ppf(level, 1)) / 2.0
+
+        def gap(log_value: float) -> float:
+            return profile(math.exp(log_value)) - (top - drop)
+
+        ends = []
+        for direction in (-1.0, 1.0):
+            step, centre = 0.05, math.log(estimate)
+            while gap(centre + direction * step) > 0:
+                step *= 2.0
+                if step > 20:
+                    return None
+            ends.append(math.exp(brentq(gap, centre, centre + direction * step, xtol=1e-9)))
+        return Bounds(ends[0], ends[1])
+
+    def _best_over_beta(self, eta_of) -> float:
+        """max over β of ℓ(β, eta_of(β)): the profile for a quantity fixed through ``eta_of``."""
+        assert self.sample is not None
+        sample = self.sample
+        centre = math.log(self.beta)
+        found = minimize_scalar(
+            lambda b: -sample.log_likelihood(math.exp(b), eta_of(math.exp(b))),
+            bounds=(centre - 5.0, centre + 5.0),
+            method="bounded",
+            options={"xatol": 1e-8},
+        )
+        return -float(found.fun)
 
     def beta_bounds(self, level: float = LEVEL) -> Bounds | None:
-        """Fisher-matrix bounds on β, normal on the log scale (so they stay positive)."""
-        if self.covariance is None:
+        sample = self.sample
+        if sample is None:
             return None
-        return self._interval(math.log(self.beta), self.covariance[0][0], level)
+        return self._profile_bounds(self.beta, lambda beta: sample.log_likelihood(beta, sample.eta_given(beta)), level)
 
     def eta_bounds(self, level: float = LEVEL) -> Bounds | None:
-        if self.covariance is None:
+        sample = self.sample
+        if sample is None:
             return None
-        return self._interval(math.log(self.eta), self.covariance[1][1], level)
+        bounds = self._profile_bounds(
+            self.eta / sample.scale, lambda eta: self._best_over_beta(lambda _beta: eta), level
+        )
+        return None if bounds is None else Bounds(bounds.low * sample.scale, bounds.high * sample.scale)
 
     def life_bounds(self, fraction: float = B10_FRACTION, level: float = LEVEL) -> Bounds | None:
-        """Bounds on the age by which ``fraction`` have failed (ln B = ln η + ln(−ln(1 − p)) / β; delta method)."""
-        if self.covariance is None:
+        """Bounds on the age by which ``fraction`` have failed (B10 for 0.10): η = B / (−ln(1 − p))^(1/β)."""
+        sample = self.sample
+        if sample is None:
             return None
-        k = math.log(-math.log(1.0 - fraction))
-        gradient = (-k / self.beta, 1.0)  # d ln B / d ln β, d ln B / d ln η
-        (vbb, vba), (_vab, vaa) = self.covariance
-        variance = gradient[0] ** 2 * vbb + 2 * gradient[0] * gradient[1] * vba + gradient[1] ** 2 * vaa
-        return self._interval(math.log(self.life_at(fraction)), variance, level)
+        k = -math.log(1.0 - fraction)
+        bounds = self._profile_bounds(
+            self.life_at(fraction) / sample.scale,
+            lambda life: self._best_over_beta(lambda beta: life / k ** (1.0 / beta)),
+            level,
+        )
+        return None if bounds is None else Bounds(bounds.low * sample.scale, bounds.high * sample.scale)
 
     def unreliability(self, age: float) -> float:
         """The fraction expected to have failed by ``age``."""
@@ -137,8 +201,15 @@ def weibull_fit(failures: Iterable[tuple[float, int]], censored: Iterable[tuple[
     eta = scale * float(np.dot(counts, ages**beta) / r) ** (1.0 / beta)
     n_failed = len(failed)
     covariance = _covariance(beta, eta / scale, ages, counts, failed_rows=n_failed)
+    failed_mask = np.zeros(len(ages), dtype=bool)
+    failed_mask[:n_failed] = True
     return WeibullFit(
-        beta=beta, eta=eta, failures=r, censored=sum(count for _, count in survivors), covariance=covariance
+        beta=beta,
+        eta=eta,
+        failures=r,
+        censored=sum(count for _, count in survivors),
+        covariance=covariance,
+        sample=_Sample(ages=ages, counts=counts, failed=failed_mask, scale=scale),
     )
 
 

@@ -314,7 +314,7 @@ def life(filters: ReportFilters, *, by: str = "model", view: str = "warranty") -
     By component, a unit is at risk for every component and only its first failure of that component
     counts; a unit that left service after failing of another component (swapped, refunded, kept for
     analysis, scrapped) is censored at that age. Fits need ``RELIABILITY_MIN_FAILURES`` failures and
-    carry 90 % Fisher-matrix bounds on β, η and B10; Kaplan–Meier points carry Greenwood bands.
+    carry 90 % likelihood-ratio bounds on β, η and B10; Kaplan–Meier points carry Greenwood bands.
     """
     as_of = filters.as_of
     cohort = ReportFilters(filters.model, filters.lot, filters.firmware)
