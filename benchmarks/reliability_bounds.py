@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from diagnostics.reliability import weibull_fit  # noqa: E402
+from diagnostics.reliability import weibull_fit
 
 FAILURES = 20
 

@@ -86,7 +86,9 @@ class LifeRowSerializer(serializers.Serializer):
     failures = serializers.IntegerField()
     censored = serializers.IntegerField()
     beta = serializers.FloatField(allow_null=True, help_text="Weibull shape; null when there is no fit.")
-    beta_low = serializers.FloatField(allow_null=True, help_text="Likelihood-ratio bounds (`level`), null without a fit.")
+    beta_low = serializers.FloatField(
+        allow_null=True, help_text="Likelihood-ratio bounds (`level`), null without a fit."
+    )
     beta_high = serializers.FloatField(allow_null=True)
     eta_days = serializers.FloatField(allow_null=True, help_text="Weibull scale in days.")
     eta_low_days = serializers.FloatField(allow_null=True)
