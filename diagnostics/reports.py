@@ -30,8 +30,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import Coalesce, Greatest, TruncWeek
 from django.utils import timezone
 
 from diagnostics.models import Diagnosis, FaultSignal
@@ -188,12 +189,22 @@ def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
     """Failures per 1,000 units in service by model, lot or firmware, with exact Poisson 90 % intervals.
 
     The units in service are those shipped by the end of the range; the failures those reported in it.
-    Rows are ranked by how far they stand above their model (SPEC §8): the low end of the interval
-    on the rate over the model's rate (for models, over the whole fleet's), so a lot of three units
-    with one failure, whose interval is wide, does not top the chart; then by rate.
+    Rows are ranked by how far they stand above their model (SPEC §8), judged on exposure: a row's
+    *expected* failures are its unit-years in service (from shipping, or the range's start, to its
+    end) at its model's rate per unit-year (for models, the whole fleet's), and the rank is the low
+    end of the exact interval on observed over expected. A lot of three units with one failure, whose
+    interval is wide, does not top the chart; nor does an old lot outrank a young one that fails
+    faster only because it has been in service longer.
     """
     keys = ("product_model_id", *RATE_KEYS[by])
-    base = installed_base(filters).values(*keys).annotate(units=Count("*")).order_by()
+    as_of = filters.as_of
+    since = Greatest("shipped_on", Value(filters.date_from)) if filters.date_from else F("shipped_on")
+    base = (
+        installed_base(filters)
+        .values(*keys)
+        .annotate(units=Count("*"), days=Sum(DaysBetween(Value(as_of, output_field=DateField()), since)))
+        .order_by()
+    )
     failed = (
         failures(filters)
         .values(*[f"rma__device__{key}" for key in keys])
@@ -203,20 +214,25 @@ def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
     failures_by_key = {tuple(row[f"rma__device__{key}"] for key in keys): row["failures"] for row in failed}
     skus = model_skus()
     grouped = [(row, failures_by_key.get(tuple(row[key] for key in keys), 0)) for row in base]
-    model_units: dict[int, int] = {}
+    model_years: dict[int, float] = {}
     model_failures: dict[int, int] = {}
     for row, count in grouped:
-        model_units[row["product_model_id"]] = model_units.get(row["product_model_id"], 0) + row["units"]
+        model_years[row["product_model_id"]] = model_years.get(row["product_model_id"], 0.0) + _years(row["days"])
         model_failures[row["product_model_id"]] = model_failures.get(row["product_model_id"], 0) + count
-    units = sum(model_units.values())
+    units = sum(row["units"] for row, _ in grouped)
     total = sum(model_failures.values())
-    fleet_rate = 1000 * total / units if units else 0.0
+    fleet_per_year = total / sum(model_years.values()) if model_years and sum(model_years.values()) > 0 else 0.0
     rows = []
     for row, count in grouped:
         model_id = row["product_model_id"]
         low, high = poisson_interval(count)
-        reference = fleet_rate if by == "model" else 1000 * model_failures[model_id] / model_units[model_id]
-        rate_low = 1000 * low / row["units"]
+        years = _years(row["days"])
+        per_year = (
+            fleet_per_year
+            if by == "model"
+            else (model_failures[model_id] / model_years[model_id] if model_years[model_id] > 0 else 0.0)
+        )
+        expected = per_year * years
         rows.append(
             {
                 "model": skus[model_id],
@@ -224,16 +240,18 @@ def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
                 "units_in_service": row["units"],
                 "failures": count,
                 "rate_per_1000": 1000 * count / row["units"],
-                "rate_low_per_1000": rate_low,
+                "rate_low_per_1000": 1000 * low / row["units"],
                 "rate_high_per_1000": 1000 * high / row["units"],
-                "reference_rate_per_1000": reference,
-                "ratio_to_reference_low": rate_low / reference if reference else None,
+                "unit_years": years,
+                "expected_failures": expected,
+                "ratio_to_model": count / expected if expected > 0 else None,
+                "ratio_to_model_low": low / expected if expected > 0 else None,
             }
         )
     names = _rate_columns(by)[: len(keys)]
     rows.sort(
         key=lambda row: (
-            -(row["ratio_to_reference_low"] or 0.0),
+            -(row["ratio_to_model_low"] or 0.0),
             -row["rate_per_1000"],
             *[str(row[name]) for name in names],
         )
@@ -246,10 +264,14 @@ def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
             "by": by,
             "units_in_service": units,
             "failures": total,
-            "rate_per_1000": round(fleet_rate, 4),
+            "rate_per_1000": round(1000 * total / units, 4) if units else 0.0,
             "level": LEVEL,
         },
     )
+
+
+def _years(days: int | None) -> float:
+    return max(days or 0, 0) / 365.25
 
 
 # Weekly trend --------------------------------------------------------------------------------------------
@@ -645,8 +667,10 @@ def _rate_columns(by: str) -> list[str]:
         "rate_per_1000",
         "rate_low_per_1000",
         "rate_high_per_1000",
-        "reference_rate_per_1000",
-        "ratio_to_reference_low",
+        "unit_years",
+        "expected_failures",
+        "ratio_to_model",
+        "ratio_to_model_low",
     ]
 
 

@@ -208,9 +208,18 @@ class FaultSignalAdmin(ActionModelAdmin):
             return f"Linked to {signal.pattern.code}"
         return signal.get_status_display()
 
-    @admin.display(description="magnitude", ordering="projected_excess")
+    @admin.display(description="magnitude (to come: 80 %)", ordering="projected_excess")
     def magnitude_display(self, signal: FaultSignal) -> str:
-        return magnitude_text(signal)
+        return format_html(
+            '<span style="white-space: nowrap">{} units, {} customers</span><br>'
+            '<span style="white-space: nowrap">{} so far, {} to come ({} to {})</span>',
+            f"{signal.units_in_service:,}",
+            f"{signal.affected_customers:,}",
+            f"{signal.excess_to_date:+.0f}",
+            f"{signal.projected_excess:+.0f}",
+            f"{signal.projected_excess_low:+.0f}",
+            f"{signal.projected_excess_high:+.0f}",
+        )
 
     @admin.display(description="failures vs expected", ordering="rate_ratio")
     def failures_display(self, signal: FaultSignal) -> str:

@@ -52,11 +52,13 @@ class FailureRateRowSerializer(serializers.Serializer):
     rate_per_1000 = serializers.FloatField()
     rate_low_per_1000 = serializers.FloatField(help_text="Low end of the exact Poisson interval (`level`).")
     rate_high_per_1000 = serializers.FloatField(help_text="High end of the exact Poisson interval (`level`).")
-    reference_rate_per_1000 = serializers.FloatField(
-        help_text="The row's model's rate (for models: the whole fleet's), which the ranking compares with."
+    unit_years = serializers.FloatField(help_text="Time in service of the row's units, from shipping (or `date_from`).")
+    expected_failures = serializers.FloatField(
+        help_text="Failures its unit-years would have at its model's rate per unit-year (models: the fleet's)."
     )
-    ratio_to_reference_low = serializers.FloatField(
-        allow_null=True, help_text="The rate's low end over the reference rate: rows are ranked by it, highest first."
+    ratio_to_model = serializers.FloatField(allow_null=True, help_text="Failures over expected failures.")
+    ratio_to_model_low = serializers.FloatField(
+        allow_null=True, help_text="Low end of the exact interval on that ratio: rows are ranked by it, highest first."
     )
 
 

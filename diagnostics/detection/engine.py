@@ -21,6 +21,7 @@ FloatArray = np.ndarray
 
 NO_WARRANTY_END = 10**6  # days: a unit with no warranty end stays at risk
 MAX_WEEKS = 520  # the model cells' weekly series look back at most ten years
+RECENT_WEEKS = 13  # the window whose rate ratio a cell's projection carries forward
 LIFE_CAP_DAYS = 3 * 365  # a unit with no warranty end is watched for this long when setting thresholds
 
 
@@ -112,6 +113,9 @@ class Cell:
     baseline: str = ""
     # failures the baseline expects from the cell's units between now and their warranties' ends
     expected_remaining: float = 0.0
+    # the recent window (13 weeks ending where reports are complete): how the excess runs now
+    recent_observed: int = 0
+    recent_expected: float = 0.0
 
     @property
     def key(self) -> CellKey:
@@ -245,6 +249,13 @@ def detect(
             # what each unit is expected to contribute over its whole watch (until its warranty ends)
             life_rows = c_count * hazard.cumulative(_weeks(np.minimum(c_warranty, LIFE_CAP_DAYS)))
             lost = fl_count * (hazard.cumulative(exit_f) - hazard.cumulative(t_fail))
+            # the recent window, ending where reports are complete (the lag): [window_start, fit_end]
+            window_start = fit_end - 7 * RECENT_WEEKS
+            recent_rows = c_count * (
+                hazard.cumulative(_weeks(np.clip(np.minimum(fit_end - c_ship, c_warranty), 0, None)))
+                - hazard.cumulative(_weeks(np.clip(np.minimum(window_start - c_ship, c_warranty), 0, None)))
+            )
+            f_recent = (fl_report > window_start) & (fl_report <= fit_end)
             # what is still to come: from now until each running unit's warranty ends (failed units are out)
             remaining_rows = np.maximum(life_rows - expected_rows, 0.0)
             remaining_lost = fl_count * np.maximum(
@@ -263,18 +274,23 @@ def detect(
                     f_has = (f_key >= 0) & (~f_flag_lot | f_flag_fw)
                     rows_expected, rows_lost = expected_rows, lost
                     rows_remaining, rows_remaining_lost = remaining_rows, remaining_lost
+                    rows_recent = recent_rows
                 else:
                     has, f_has = c_key >= 0, f_key >= 0
                     rows_expected = expected_rows * np.where(c_fw >= 0, fw_ratio[np.maximum(c_fw, 0)], 1.0)
                     rows_lost = lost * np.where(fl_fw >= 0, fw_ratio[np.maximum(fl_fw, 0)], 1.0)
                     rows_remaining = remaining_rows * np.where(c_fw >= 0, fw_ratio[np.maximum(c_fw, 0)], 1.0)
                     rows_remaining_lost = remaining_lost * np.where(fl_fw >= 0, fw_ratio[np.maximum(fl_fw, 0)], 1.0)
+                    rows_recent = recent_rows * np.where(c_fw >= 0, fw_ratio[np.maximum(c_fw, 0)], 1.0)
                 units_of = np.bincount(c_key[has], weights=c_count[has], minlength=len(names))
                 expected = np.bincount(c_key[has], weights=rows_expected[has], minlength=len(names))
                 expected -= np.bincount(f_key[f_has], weights=rows_lost[f_has], minlength=len(names))
                 observed = np.bincount(f_key[f_has], weights=fl_count[f_has], minlength=len(names))
                 remaining = np.bincount(c_key[has], weights=rows_remaining[has], minlength=len(names))
                 remaining -= np.bincount(f_key[f_has], weights=rows_remaining_lost[f_has], minlength=len(names))
+                recent_e = np.bincount(c_key[has], weights=rows_recent[has], minlength=len(names))
+                in_window = f_has & f_recent
+                recent_o = np.bincount(f_key[in_window], weights=fl_count[in_window], minlength=len(names))
                 if kind == "firmware" and c_flag_fw.any():
                     # the flagged release's own rate, without its flagged lots (whose excess it would echo)
                     flagged_fws = np.unique(c_fw[c_flag_fw])
@@ -308,6 +324,8 @@ def detect(
                             threshold=float(limit[i]),
                             baseline=described,
                             expected_remaining=float(max(remaining[index], 0.0)),
+                            recent_observed=int(recent_o[index]),
+                            recent_expected=float(max(recent_e[index], 0.0)),
                         )
                     )
 

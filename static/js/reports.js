@@ -75,8 +75,8 @@
 
   function rates(rows) {
     rows = rows.slice(0, MAX_BARS);
-    var title = "Failures per 1,000 units in service: 90 % interval (bar) and rate (mark), ranked by how far "
-      + "the interval stands above the model (first " + rows.length + ")";
+    var title = "Failures per 1,000 units in service: 90 % interval (bar), rate (mark) and the model's rate over the "
+      + "same time in service (×), ranked by how far the interval stands above the model (first " + rows.length + ")";
     return {
       type: "bar",
       data: {
@@ -92,9 +92,9 @@
             data: rows.map(function (r) { return r.rate_per_1000; }), order: 1
           },
           {
-            type: "line", label: "Model rate", showLine: false, pointStyle: "crossRot", pointRadius: 5,
+            type: "line", label: "At the model's rate", showLine: false, pointStyle: "crossRot", pointRadius: 5,
             borderColor: "#57606a", backgroundColor: "#57606a",
-            data: rows.map(function (r) { return r.reference_rate_per_1000; }), order: 0
+            data: rows.map(function (r) { return 1000 * r.expected_failures / r.units_in_service; }), order: 0
           }
         ]
       },
@@ -108,7 +108,8 @@
                 var row = rows[item.dataIndex];
                 return row.failures + " failures in " + row.units_in_service.toLocaleString("en-GB") + " units: "
                   + row.rate_per_1000.toFixed(1) + " (" + row.rate_low_per_1000.toFixed(1) + " to "
-                  + row.rate_high_per_1000.toFixed(1) + ") per 1,000; model " + row.reference_rate_per_1000.toFixed(1);
+                  + row.rate_high_per_1000.toFixed(1) + ") per 1,000; " + row.expected_failures.toFixed(1)
+                  + " expected at the model's rate";
               }
             }
           }

@@ -124,8 +124,13 @@ def test_failure_rates_carry_exact_intervals_and_rank_by_the_low_end_over_the_mo
         assert row["rate_low_per_1000"] == pytest.approx(1000 * low / row["units_in_service"])
         assert row["rate_high_per_1000"] == pytest.approx(1000 * high / row["units_in_service"])
         assert row["rate_low_per_1000"] <= row["rate_per_1000"] <= row["rate_high_per_1000"]
-    lows = [row["ratio_to_reference_low"] for row in by_lot.rows]
+        assert row["ratio_to_model_low"] == pytest.approx(low / row["expected_failures"])
+    lows = [row["ratio_to_model_low"] for row in by_lot.rows]
     assert lows == sorted(lows, reverse=True)
+    # L1 (PHN-A, 10 units since 1 Jan) has all its model's failures: expected = observed
+    first = next(row for row in by_lot.rows if row["lot"] == "L1")
+    assert first["unit_years"] == pytest.approx(10 * 180 / 365.25)
+    assert first["expected_failures"] == pytest.approx(first["failures"])
 
 
 def test_a_three_unit_lot_does_not_top_the_chart(db):
