@@ -183,6 +183,12 @@ class FaultSignalRowSerializer(serializers.Serializer):
     rate_ratio = serializers.FloatField()
     statistic = serializers.FloatField()
     threshold = serializers.FloatField()
+    family_leader = serializers.IntegerField(allow_null=True, help_text="The id of the signal leading its family.")
+    affected_customers = serializers.IntegerField()
+    excess_to_date = serializers.FloatField()
+    projected_excess = serializers.FloatField()
+    projected_excess_low = serializers.FloatField(help_text="80 % interval, low end.")
+    projected_excess_high = serializers.FloatField()
     first_detected_on = serializers.DateField()
     status = serializers.ChoiceField(choices=FaultSignal.Status.choices)
 
