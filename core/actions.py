@@ -33,6 +33,10 @@ def _always(obj: Any) -> bool:
     return True
 
 
+def _never(obj: Any) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Kind:
     """A kind of object that has actions: its status table and how a service names it."""
@@ -66,9 +70,12 @@ class Action:
     # Turn the form's cleaned data or the serializer's validated data into the service's keywords.
     admin_input: Callable[[Any, Data], Data] | None = None
     api_input: Callable[[Any, Data], Data] | None = None
-    # Whether the button is worth showing for this object (the service still decides).
+    # Whether the button is worth showing for this object: only actions that can succeed are offered (the
+    # service still decides).
     offer: Callable[[Any], bool] = _always
-    style: str = "default"  # "primary", "default" or "danger"
+    # Whether it is a likely next step for this object: such buttons lead the page (SPEC §13).
+    lead: Callable[[Any], bool] = _never
+    style: str = "default"  # "primary", "default" or "danger" (a danger button always comes last)
     anonymous_sources: frozenset[str] = frozenset()  # sources that may act with no signed-in user
     customer_message: str = ""  # what the customer reads on the timeline and in the e-mail
     reason_required: bool = False

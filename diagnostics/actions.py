@@ -13,14 +13,15 @@ from typing import Any
 
 from core.actions import Action, Kind, declare
 from core.admin import ConfirmForm
-from diagnostics import fault_signals, lifecycle, services
+from diagnostics import fault_signals, lifecycle, selectors, services
 from diagnostics import forms as f
 from diagnostics.api import inputs
 from diagnostics.api import serializers as s
 from diagnostics.models import FaultSignal, RootCauseCase
+from rma import selectors as rma_selectors
 from rma.actions import RETURN
 from rma.lifecycle import APPROVE_GOODWILL, PROCESS
-from rma.models import RMA
+from rma.models import RMA, Refund
 
 R = RMA.Status
 MANAGE_PATTERN = "diagnostics.manage_pattern"
@@ -36,6 +37,21 @@ SIGNAL = Kind("signal", argument="signal", label="fault signal")
 
 
 # Returns ------------------------------------------------------------------------------------------------
+
+
+def _goodwill_possible(rma: RMA) -> bool:
+    """Out of cover and every goodwill condition met (the goodwill panel says why when one is not)."""
+    return rma.coverage == RMA.Coverage.NONE and bool(selectors.goodwill_suggestion(rma))
+
+
+def _disposal_possible(rma: RMA) -> bool:
+    """A retained unit once its case is closed (and then only scrapped); a unit no longer owed to the customer."""
+    if rma.disposition == RMA.Disposition.RETAINED_FOR_RCA:
+        return RootCauseCase.objects.filter(rma=rma, status=RootCauseCase.Status.CLOSED).exists()
+    if rma.disposition != RMA.Disposition.IN_REPAIR_CENTRE:
+        return False
+    return rma.replacement_device_id is not None or Refund.objects.filter(rma=rma).exists()
+
 
 declare(
     Action(
@@ -53,6 +69,7 @@ declare(
         ),
         api_input=inputs.diagnosis,
         refresh_label="Suggest patterns",
+        lead=lambda rma: rma.status == R.DIAGNOSING and rma_selectors.diagnosis_outcome(rma) is None,
         example=lambda rma: {"component": "battery", "outcome": "cause_unknown"},
         style="primary",
         before="quote",
@@ -70,7 +87,8 @@ declare(
         description=(
             "Grant a goodwill replacement (supervisors): the failed unit is kept for analysis and its case opens."
         ),
-        offer=lambda rma: rma.coverage == RMA.Coverage.NONE,
+        offer=_goodwill_possible,
+        lead=_goodwill_possible,
         permission_message="Only a supervisor can approve a goodwill replacement.",
         customer_message=(
             "Your device is outside its warranty, but we would like to keep it to find out why it failed. "
@@ -103,10 +121,8 @@ declare(
         from_statuses=frozenset({R.DIAGNOSING, R.AWAITING_CUSTOMER, R.REPLACING, R.SHIPPED, R.CLOSED}),
         form=f.DisposeForm,
         api=False,
-        offer=lambda rma: (
-            rma.disposition == RMA.Disposition.RETAINED_FOR_RCA
-            or (rma.disposition == RMA.Disposition.IN_REPAIR_CENTRE and rma.replacement_device_id is not None)
-        ),
+        offer=_disposal_possible,
+        lead=lambda rma: rma.status == R.CLOSED,
         example=lambda rma: {"disposition": RMA.Disposition.REFURBISHED_STOCK},
         before="note",
     ),

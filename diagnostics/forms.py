@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from core.dates import date_in_range
 from diagnostics.models import Advisory, CaseAttachment, Component, Diagnosis, DiagnosisAttachment, FailurePattern
+from rma.forms import StockPickerForm
 from rma.models import RMA
 
 
@@ -27,12 +28,12 @@ class DiagnosisForm(forms.Form):
     minutes_spent = forms.IntegerField(min_value=0, max_value=24 * 60, initial=0)
 
 
-class GoodwillForm(forms.Form):
+class GoodwillForm(StockPickerForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), help_text="Why you approve it: stored with the grant."
     )
     replacement_serial = forms.CharField(
-        max_length=64, help_text="A unit from stock, or a new serial of the failed unit's model."
+        max_length=64, help_text="A unit from stock (offered as you type), or a new serial of the failed unit's model."
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from core.actions import Action, Kind, declare
 from core.admin import ConfirmForm
-from rma import forms, lifecycle, services
+from rma import forms, lifecycle, selectors, services
 from rma.api import serializers as s
 from rma.models import RMA, Compensation
 
@@ -38,6 +38,39 @@ def _ownership_in_question(rma: RMA) -> bool:
     return rma.ownership == RMA.Ownership.TO_CONFIRM
 
 
+def _always(rma: RMA) -> bool:
+    return True
+
+
+# What the page leads with and what it offers (SPEC §13 "the next step first"): the facts of the return's path.
+NO_FAULT = "no_fault_found"
+
+
+def _found_a_fault(rma: RMA) -> bool:
+    """Diagnosed, and something is wrong with the unit: the repair or replacement comes next."""
+    return selectors.diagnosis_outcome(rma) not in (None, NO_FAULT)
+
+
+def _unit_here(rma: RMA) -> bool:
+    return rma.disposition == RMA.Disposition.IN_REPAIR_CENTRE
+
+
+def _repair_possible(rma: RMA) -> bool:
+    """A warranty repair needs the customer's own unit on the bench (not one kept for analysis)."""
+    return rma.coverage == RMA.Coverage.WARRANTY and _unit_here(rma) and rma.replacement_device_id is None
+
+
+def _shippable(rma: RMA) -> bool:
+    return rma.replacement_device_id is not None or _unit_here(rma)
+
+
+def _ship_leads(rma: RMA) -> bool:
+    """Repaired or replaced; or nothing to fix; or the customer declined the quote."""
+    if rma.status in (S.REPAIRING, S.REPLACING):
+        return True
+    return rma.quote_status == RMA.QuoteStatus.DECLINED or selectors.diagnosis_outcome(rma) == NO_FAULT
+
+
 # Ownership (SPEC §8): a return started by someone other than the unit's registered owner.
 CONFIRM_OWNERSHIP = Action(
     RETURN,
@@ -54,6 +87,7 @@ CONFIRM_OWNERSHIP = Action(
     ),
     intro="Confirm when a proof of purchase shows that the person who started the return owns the unit.",
     offer=_ownership_in_question,
+    lead=_ownership_in_question,
     customer_message=(
         "Thank you: we have checked your proof of purchase and confirmed that the device is yours. "
         "We will now look at your return."
@@ -112,6 +146,7 @@ AUTHORIZE = Action(
         "Refused with `ownership_unconfirmed` while the unit's ownership is to confirm."
     ),
     offer=lambda rma: not _ownership_in_question(rma),
+    lead=_always,
     customer_message="Your return is approved. Please pack the device and send it to our repair centre.",
     style="primary",
 )
@@ -154,6 +189,7 @@ RECEIVE = Action(
     serializer=s.ReceiveSerializer,
     description="The unit has arrived (authorized → received); the repair centre now holds it.",
     customer_message="Your device has arrived at our repair centre. Thank you for sending it.",
+    lead=_always,
     style="primary",
 )
 START_DIAGNOSIS = Action(
@@ -166,6 +202,7 @@ START_DIAGNOSIS = Action(
     form=ConfirmForm,
     api=False,  # the API's diagnose starts the diagnosis of a received return itself
     customer_message="A technician has started examining your device.",
+    lead=_always,
     style="primary",
 )
 QUOTE = Action(
@@ -178,7 +215,8 @@ QUOTE = Action(
     form=forms.QuoteForm,
     serializer=s.QuoteSerializer,
     description="Quote a paid repair for a unit out of warranty (→ awaiting_customer).",
-    offer=lambda rma: rma.coverage == RMA.Coverage.NONE,
+    offer=lambda rma: rma.coverage == RMA.Coverage.NONE and _unit_here(rma),
+    lead=_found_a_fault,
     example=lambda rma: {"amount": "79.00"},
 )
 # The customer answers on their status page; staff record an answer given another way only with a
@@ -228,7 +266,8 @@ REPAIR = Action(
     from_statuses=frozenset({S.DIAGNOSING}),
     form=ConfirmForm,
     description="Start a repair covered by warranty (diagnosing → repairing).",
-    offer=lambda rma: rma.coverage == RMA.Coverage.WARRANTY,
+    offer=_repair_possible,
+    lead=_found_a_fault,
     customer_message="Your device is being repaired at no charge.",
     style="primary",
 )
@@ -244,7 +283,8 @@ REPLACE = Action(
     description=(
         "Replace the unit (→ replacing) with `replacement_serial` from stock, or a new unit of the same model."
     ),
-    offer=lambda rma: rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PAID),
+    offer=lambda rma: rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PAID) and rma.replacement_device_id is None,
+    lead=_found_a_fault,
     customer_message="We are replacing your device at no charge. The replacement is being prepared.",
     example=lambda rma: {"replacement_serial": f"REPL-{rma.pk}"},
 )
@@ -258,7 +298,8 @@ SHIP = Action(
     form=forms.ShipForm,
     serializer=s.ShipSerializer,
     description="Ship the repaired, unrepaired or replacement unit with its tracking number (→ shipped).",
-    offer=lambda rma: rma.disposition != RMA.Disposition.RETAINED_FOR_RCA or rma.replacement_device_id is not None,
+    offer=_shippable,
+    lead=_ship_leads,
     example=lambda rma: {"tracking_number": "TRK-123"},
     style="primary",
 )
@@ -279,6 +320,8 @@ CLOSE = Action(
         "refused (409 `resolution_mismatch`)."
     ),
     anonymous_sources=frozenset({"task"}),
+    lead=_always,
+    style="primary",
 )
 REFUND = Action(
     RETURN,
@@ -295,7 +338,10 @@ REFUND = Action(
         "the failed unit stays with the repair centre (supervisors)."
     ),
     intro="Refund the customer and close the return as refunded; the failed unit stays with the repair centre.",
-    offer=lambda rma: rma.replacement_device_id is None,
+    offer=lambda rma: (
+        rma.replacement_device_id is None
+        and rma.disposition in (RMA.Disposition.IN_REPAIR_CENTRE, RMA.Disposition.RETAINED_FOR_RCA)
+    ),
     style="danger",
     example=lambda rma: {
         "amount": "99.00",

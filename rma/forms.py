@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from core.dates import date_in_range
 from core.exceptions import InvalidInput
@@ -62,9 +66,34 @@ class RefundForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Why a refund (kept on the timeline).")
 
 
-class ReplaceForm(forms.Form):
+class StockSerialInput(forms.TextInput):
+    """A serial typed or picked from the in-stock units of the right model, offered as you type."""
+
+    class Media:
+        js = ["js/stock_picker.js"]
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        field = super().render(name, value, attrs, renderer)
+        return format_html('{}<datalist id="{}"></datalist>', field, self.attrs["list"])
+
+
+class StockPickerForm(forms.Form):
+    """A form whose ``replacement_serial`` offers in-stock units; the admin passes ``stock_url`` (JSON, by model)."""
+
+    stock_field = "replacement_serial"
+
+    def __init__(self, *args: Any, stock_url: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if stock_url:
+            field = self.fields[self.stock_field]
+            field.widget = StockSerialInput(
+                attrs={"data-stock-url": stock_url, "list": f"{self.stock_field}-stock", "autocomplete": "off"}
+            )
+
+
+class ReplaceForm(StockPickerForm):
     replacement_serial = forms.CharField(
-        max_length=64, help_text="A unit from stock, or a new serial of the failed unit's model."
+        max_length=64, help_text="A unit from stock (offered as you type), or a new serial of the failed unit's model."
     )
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.exceptions import NotFound
@@ -28,6 +28,48 @@ def rma_list() -> QuerySet[RMA]:
 
 def rma_overdue(now: datetime | None = None) -> QuerySet[RMA]:
     return rma_list().filter(overdue_q(now)).order_by("due_at")
+
+
+def in_stock_q(prefix: str = "") -> Q:
+    """Units in stock: never shipped, nobody's, not promised as a replacement (as ``replacement_device_take`` asks)."""
+    return Q(**{f"{prefix}shipped_on__isnull": True, f"{prefix}owner__isnull": True}) & ~Q(
+        **{f"{prefix}replacement_for__isnull": False}
+    )
+
+
+def stock_of_model(product_model_id: int, *, starting: str = "", limit: int = 20) -> QuerySet[Device]:
+    """In-stock units of one product model whose serial starts with ``starting`` (normalised), by serial."""
+    units = Device.objects.filter(in_stock_q(), product_model_id=product_model_id)
+    if starting.strip():
+        units = units.filter(serial_number__startswith=starting.strip().upper())
+    return units.order_by("serial_number")[:limit]
+
+
+def goodwill_candidates() -> QuerySet[RMA]:
+    """Returns goodwill could be suggested on (out of cover, unit in the repair centre, being diagnosed or quoted,
+    reported after the warranty ended); the policy decides among them."""
+    return rma_list().filter(
+        coverage=RMA.Coverage.NONE,
+        status__in=(RMA.Status.DIAGNOSING, RMA.Status.AWAITING_CUSTOMER),
+        disposition=RMA.Disposition.IN_REPAIR_CENTRE,
+        device__warranty_ends_on__lt=F("reported_on"),
+    )
+
+
+def diagnosis_outcome(rma: RMA) -> str | None:
+    """The outcome of the return's latest diagnosis as its timeline recorded it (None before any), kept on the row.
+
+    For what a page offers; the services read it again under their lock.
+    """
+    if "_diagnosis_outcome" not in rma.__dict__:
+        latest = (
+            RMAEvent.objects.filter(rma=rma, action="record_diagnosis", data__has_key="outcome")
+            .order_by("-created_at", "-id")
+            .values_list("data", flat=True)
+            .first()
+        )
+        rma.__dict__["_diagnosis_outcome"] = latest.get("outcome") if latest else None
+    return rma.__dict__["_diagnosis_outcome"]
 
 
 def rma_get_by_number(number: str) -> RMA:

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin import ActionModelAdmin, ReadOnlyInline
+from core.admin import ActionModelAdmin, ReadOnlyInline, person_column
 from diagnostics import forms as diagnostics_forms
 from diagnostics import selectors
 from diagnostics.admin.patterns import StatusFilter
@@ -23,8 +23,9 @@ from diagnostics.models import (
 
 class CaseAttachmentInline(ReadOnlyInline):
     model = CaseAttachment
-    fields = ["uploaded_at", "kind", "link", "size_kb", "uploaded_by"]
-    readonly_fields = ["uploaded_at", "kind", "link", "size_kb", "uploaded_by"]
+    fields = ["uploaded_at", "kind", "link", "size_kb", "uploaded_by_name"]
+    readonly_fields = ["uploaded_at", "kind", "link", "size_kb", "uploaded_by_name"]
+    uploaded_by_name = person_column("uploaded_by", "uploaded by")
     verbose_name_plural = "attachments"
 
     def get_queryset(self, request):

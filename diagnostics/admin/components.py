@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html
 
-from core.admin import ActionModelAdmin, ReadOnlyInline
+from core.admin import ActionModelAdmin, ReadOnlyInline, person_column
 from diagnostics.downloads import attachment_url
 from diagnostics.models import (
     Component,
@@ -49,7 +49,9 @@ class DiagnosisAdmin(ActionModelAdmin):
     search_fields = ["=rma__number", "=pattern__code", "symptoms", "findings"]
     show_full_result_count = False
     inlines = [AttachmentInline]
-    readonly_fields = ["rma", "component", "outcome", "pattern", "pattern_match", "technician", "created_at"]
+    readonly_fields = ["rma", "component", "outcome", "pattern", "pattern_match", "technician_name", "created_at"]
+    exclude = ["technician"]  # shown by name (technician_name)
+    technician_name = person_column("technician")
 
     def has_add_permission(self, request):
         return False  # diagnoses are entered on their RMA

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin import ActionModelAdmin, ReadOnlyInline
+from core.admin import ActionModelAdmin, ReadOnlyInline, person_column
 from diagnostics import forms as diagnostics_forms
 from diagnostics import selectors, services
 from diagnostics.models import (
@@ -27,8 +27,9 @@ class PatternEventInline(ReadOnlyInline):
     model = PatternEvent
     verbose_name = "history entry"
     verbose_name_plural = "history"
-    fields = ["created_at", "action", "status_change", "actor", "source", "reason", "details"]
-    readonly_fields = ["created_at", "action", "status_change", "actor", "source", "reason", "details"]
+    fields = ["created_at", "action", "status_change", "actor_name", "source", "reason", "details"]
+    readonly_fields = ["created_at", "action", "status_change", "actor_name", "source", "reason", "details"]
+    actor_name = person_column("actor")
     ordering = ["created_at", "id"]
 
     def get_queryset(self, request):
@@ -174,9 +175,13 @@ class FailurePatternAdmin(ActionModelAdmin):
         seen = pattern.last_diagnosed_at
         return timezone.localtime(seen).strftime("%d %b %Y") if seen else "—"
 
-    @admin.display(description="wanted", ordering="samples_wanted")
+    @admin.display(description="samples wanted")
     def wanted(self, pattern):
-        return pattern.samples_wanted or "—"
+        """Said as the pattern's page says it: the samples still wanted after the units already retained."""
+        if not pattern.samples_wanted:
+            return "—"
+        still = max(pattern.samples_wanted - getattr(pattern, "retained_count", 0), 0)
+        return f"{still} more" if still else "no more"
 
     @admin.display(description="status")
     def status_line(self, pattern: FailurePattern) -> str:

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 
 from core.actions import Action
-from core.admin import ReadOnlyInline
+from core.admin import ReadOnlyInline, person_column
 from core.extensions import ACTION_INITIAL, ACTION_PANELS, INLINES, PAGE_PANELS
 from diagnostics import matching, selectors
 from diagnostics.models import (
@@ -23,7 +23,16 @@ from rma.models import RMA
 
 class DiagnosisInline(ReadOnlyInline):
     model = Diagnosis
-    fields = ["created_at", "component", "outcome", "pattern", "pattern_match", "symptoms", "findings", "technician"]
+    fields = [
+        "created_at",
+        "component",
+        "outcome",
+        "pattern",
+        "pattern_match",
+        "symptoms",
+        "findings",
+        "technician_name",
+    ]
     readonly_fields = [
         "created_at",
         "component",
@@ -32,9 +41,10 @@ class DiagnosisInline(ReadOnlyInline):
         "pattern_match",
         "symptoms",
         "findings",
-        "technician",
+        "technician_name",
     ]
     verbose_name_plural = "diagnoses"
+    technician_name = person_column("technician")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("component", "pattern", "technician")
@@ -47,7 +57,9 @@ def _suggestion_inputs(rma: RMA, form: forms.Form) -> tuple[str, Component | Non
     component_id = str(values.get("component") or "").strip()
     component = Component.objects.filter(pk=component_id).first() if component_id.isdigit() else None
     source = "the symptoms typed"
-    if not symptoms:
+    if symptoms == rma.fault_description.strip():  # the form starts from the customer's words
+        source = "the customer's description"
+    elif not symptoms:
         latest = selectors.latest_diagnosis(rma.pk)
         if latest is not None and latest.symptoms:
             symptoms, source = latest.symptoms, "the last diagnosis"
@@ -100,11 +112,15 @@ def rma_page_panels(request: HttpRequest, rma: RMA) -> list[dict[str, Any]]:
 
 
 def diagnosis_initial(request: HttpRequest, rma: RMA, action: Action) -> dict[str, Any]:
-    """The diagnosis form pre-filled from a link (``?pattern=FP-0012&component=&symptoms=``) or a chosen suggestion."""
+    """The diagnosis form pre-filled from a link (``?pattern=FP-0012&component=&symptoms=``) or a chosen suggestion.
+
+    The symptoms start from the customer's own words, for the technician to correct rather than retype.
+    """
     if action.name != "record_diagnosis":
         return {}
     initial: dict[str, Any] = {}
     if request.method == "GET":
+        initial["symptoms"] = rma.fault_description
         for name in ("component", "symptoms"):
             if request.GET.get(name):
                 initial[name] = request.GET[name]

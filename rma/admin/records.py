@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from core.admin import RecordAdmin
+from core.admin import RecordAdmin, person_column
 from rma.models import Compensation, GoodwillGrant, OutboxMessage
 
 
@@ -16,12 +16,13 @@ class GoodwillGrantAdmin(RecordAdmin):
     readonly_fields = [
         "rma",
         "customer",
-        "approved_by",
+        "approved_by_name",
         "reason",
         "eligibility_reason",
         "replacement_device",
         "granted_at",
     ]
+    approved_by_name = person_column("approved_by", "approved by")
 
 
 @admin.register(Compensation)

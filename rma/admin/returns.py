@@ -10,17 +10,18 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.actions import Action
-from core.admin import ActionModelAdmin, ReadOnlyInline
+from core.actions import Action, registry
+from core.admin import ActionModelAdmin, ReadOnlyInline, person, person_column
 from core.exceptions import DomainError
+from core.extensions import FACTS
 from rma import forms as rma_forms
 from rma import lifecycle, selectors, services
 from rma.models import RMA, Compensation, CustodyChange, RMAEvent, Source
@@ -52,10 +53,11 @@ def compensation_initial(rma: RMA) -> dict[str, Any]:
     compensation = selectors.compensation_of(rma)
     if compensation is not None and compensation.suggested_kind != Compensation.Kind.NONE:
         kind, months, amount = compensation.suggested_kind, compensation.suggested_months, compensation.suggested_amount
+        reason = compensation.suggested_reason
     else:
         preview = selectors.compensation_preview(rma)
-        kind, months, amount = preview.kind, preview.months, preview.amount
-    return {"kind": kind, "months": months, "amount": amount or None}
+        kind, months, amount, reason = preview.kind, preview.months, preview.amount, preview.reason
+    return {"kind": kind, "months": months, "amount": amount or None, "reason": reason}
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -73,13 +75,39 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class GoodwillSuggestedFilter(admin.SimpleListFilter):
+    """Returns on which the goodwill policy suggests a replacement today (the diagnostics' answer, ``FACTS``)."""
+
+    title = "goodwill"
+    parameter_name = "goodwill"
+
+    def lookups(self, request, model_admin):
+        return [("suggested", "Goodwill suggested")]
+
+    def queryset(self, request, queryset):
+        suggest = FACTS.first("rma.goodwill_suggestion")
+        if self.value() != "suggested" or suggest is None:
+            return queryset
+        suggested = [rma.pk for rma in selectors.goodwill_candidates() if suggest(rma)]
+        return queryset.filter(pk__in=suggested)
+
+
 class RMAEventInline(ReadOnlyInline):
     model = RMAEvent
     verbose_name = "timeline entry"
     verbose_name_plural = "timeline"
-    fields = ["created_at", "action", "status_change", "actor", "source", "customer_message", "internal_note"]
-    readonly_fields = ["created_at", "action", "status_change", "actor", "source", "customer_message", "internal_note"]
+    fields = ["created_at", "action", "status_change", "actor_name", "source", "customer_message", "internal_note"]
+    readonly_fields = [
+        "created_at",
+        "action",
+        "status_change",
+        "actor_name",
+        "source",
+        "customer_message",
+        "internal_note",
+    ]
     ordering = ["created_at", "id"]
+    actor_name = person_column("actor")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -94,8 +122,9 @@ class RMAEventInline(ReadOnlyInline):
 class CustodyChangeInline(ReadOnlyInline):
     model = CustodyChange
     verbose_name_plural = "custody of the failed unit"
-    fields = ["created_at", "from_disposition", "to_disposition", "holder", "actor", "note"]
-    readonly_fields = ["created_at", "from_disposition", "to_disposition", "holder", "actor", "note"]
+    fields = ["created_at", "from_disposition", "to_disposition", "holder", "actor_name", "note"]
+    readonly_fields = ["created_at", "from_disposition", "to_disposition", "holder", "actor_name", "note"]
+    actor_name = person_column("actor")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -111,19 +140,29 @@ LIFECYCLE_FIELDS = frozenset(field.name for field in RMA._meta.concrete_fields i
 
 @admin.register(RMA)
 class RMAAdmin(ActionModelAdmin):
+    # What a bench works by comes first (SPEC §13): Due and Flags stay on screen at 1,280 px, and at 1,024 px
+    # only the customer's address scrolls.
     list_display = [
         "number",
         "status",
-        "coverage",
-        "serial",
-        "product_model_sku",
-        "customer_email",
+        "due",
         "flags",
-        "due_at",
-        "created_at",
+        "coverage",
+        "unit",
+        "customer_email",
+        "opened",
     ]
     list_select_related = ["device__product_model", "customer"]
-    list_filter = ["status", "coverage", OverdueFilter, "device__product_model", "is_repeat", "channel"]
+    list_filter = [
+        "status",
+        "coverage",
+        OverdueFilter,
+        GoodwillSuggestedFilter,
+        "ownership",
+        "device__product_model",
+        "is_repeat",
+        "channel",
+    ]
     search_fields = ["number", "device__serial_number", "customer__email"]
     search_help_text = "RMA number, serial number or customer e-mail (exact)."
     date_hierarchy = "created_at"
@@ -182,13 +221,27 @@ class RMAAdmin(ActionModelAdmin):
             query |= Q(customer__email=normalise_email(term))
         return queryset.filter(query), False
 
-    @admin.display(description="serial", ordering="device__serial_number")
-    def serial(self, rma: RMA) -> str:
-        return rma.device.serial_number
+    @admin.display(description="unit", ordering="device__serial_number")
+    def unit(self, rma: RMA) -> str:
+        device = rma.device
+        return format_html('{}<br><span class="dx-muted">{}</span>', device.serial_number, device.product_model.sku)
 
-    @admin.display(description="model", ordering="device__product_model__sku")
-    def product_model_sku(self, rma: RMA) -> str:
-        return rma.device.product_model.sku
+    @admin.display(description="due", ordering="due_at")
+    def due(self, rma: RMA) -> str:
+        if rma.due_at is None:
+            return "—"
+        due = timezone.localtime(rma.due_at)
+        when = f"{due.day} {due:%b} {due:%H:%M}"
+        if rma.is_overdue:
+            days = (timezone.now() - rma.due_at).days
+            late = f"{days} d late" if days else "late"
+            return format_html('<strong class="rma-late">{}</strong><br><span class="dx-muted">{}</span>', late, when)
+        return when
+
+    @admin.display(description="opened", ordering="created_at")
+    def opened(self, rma: RMA) -> str:
+        created = timezone.localtime(rma.created_at)
+        return f"{created.day} {created:%b %Y}"
 
     @admin.display(description="customer", ordering="customer__email")
     def customer_email(self, rma: RMA) -> str:
@@ -198,12 +251,16 @@ class RMAAdmin(ActionModelAdmin):
     def flags(self, rma: RMA) -> str:
         labels = []
         if rma.is_overdue:
-            labels.append(("#b00020", "overdue"))
+            labels.append(("late", "overdue"))
         if rma.is_repeat:
-            labels.append(("#8a5a00", "repeat"))
+            labels.append(("warn", "repeat"))
         if rma.ownership == RMA.Ownership.TO_CONFIRM:
-            labels.append(("#8a5a00", "ownership to confirm"))
-        return format_html_join(" ", '<strong style="color:{}">{}</strong>', labels)
+            labels.append(("warn", "ownership to confirm"))
+        return format_html_join(" ", '<span class="rma-flag rma-flag-{}">{}</span>', labels)
+
+    def changelist_view(self, request, extra_context=None):
+        """The work list takes the page's width: the app menu is one click away in the breadcrumbs."""
+        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
 
     # Change page --------------------------------------------------------------------------------
 
@@ -303,8 +360,35 @@ class RMAAdmin(ActionModelAdmin):
         rma = self.get_object(request, object_id)
         if rma is not None:
             extra_context["title"] = f"{rma.number} · {rma.get_status_display()}"
-        extra_context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
+        extra_context.update(
+            show_save=False, show_save_and_continue=False, show_save_and_add_another=False, read_only_page=True
+        )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The return's history is its timeline: every step from every door, with who took it (by name)."""
+        rma = self.get_object(request, object_id)
+        if rma is None:
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+        if not self.has_view_or_change_permission(request, rma):
+            raise PermissionDenied
+        events = list(selectors.rma_timeline(rma))
+        for event in events:
+            found = registry.find("rma", event.action)
+            event.label = found.label if found else event.action.replace("_", " ").capitalize()
+            event.who = person(event.actor) if event.actor_id else event.get_source_display()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History: {rma.number}",
+            "subtitle": None,
+            "events": events,
+            "module_name": str(self.model._meta.verbose_name_plural).capitalize(),
+            "object": rma,
+            "opts": self.model._meta,
+            "preserved_filters": self.get_preserved_filters(request),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/rma/rma/object_history.html", context)
 
     def save_model(self, request, obj, form, change):
         """Save only the fields the change form edits, never the whole row it read.
@@ -325,6 +409,32 @@ class RMAAdmin(ActionModelAdmin):
         if action.name == "approve_compensation":
             return compensation_initial(rma)
         return {}
+
+    def action_form_kwargs(self, request: HttpRequest, rma: RMA, action: Action) -> dict[str, Any]:
+        if action.form is not None and issubclass(action.form, rma_forms.StockPickerForm):
+            return {"stock_url": reverse("admin:rma_rma_stock", args=[rma.pk])}
+        return {}
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/stock/", self.admin_site.admin_view(self.stock_view), name="rma_rma_stock"),
+            *super().get_urls(),
+        ]
+
+    def stock_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
+        """In-stock units of the return's model whose serial starts with ``q``: the stock picker's answer."""
+        rma = self.action_object(request, object_id)
+        if not self.has_view_permission(request, rma) or not request.user.has_perm("rma.view_device"):
+            raise PermissionDenied
+        units = selectors.stock_of_model(rma.device.product_model_id, starting=request.GET.get("q", ""))
+        results = [
+            {
+                "serial": unit.serial_number,
+                "label": " · ".join(part for part in (unit.lot and f"lot {unit.lot}", unit.firmware_version) if part),
+            }
+            for unit in units
+        ]
+        return JsonResponse({"results": results})
 
     def action_heading(self, rma: RMA) -> str:
         return (

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from core.admin import ReadOnlyInline
 from rma import forms as rma_forms
-from rma import services
+from rma import selectors, services
 from rma.models import RMA, Customer, Device, ProductModel
 from rma.normalise import normalise_email, serial_or_none
 
@@ -26,6 +26,21 @@ class DeviceRMAInline(ReadOnlyInline):
         return format_html('<a href="{}">{}</a>', reverse("admin:rma_rma_change", args=[rma.pk]), rma.number)
 
 
+class InStockFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return [("in", "In stock"), ("out", "In service")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "in":
+            return queryset.filter(selectors.in_stock_q())
+        if self.value() == "out":
+            return queryset.exclude(selectors.in_stock_q())
+        return queryset
+
+
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
     form = rma_forms.DeviceAdminForm
@@ -39,7 +54,7 @@ class DeviceAdmin(admin.ModelAdmin):
         "owner",
     ]
     list_select_related = ["product_model", "owner"]
-    list_filter = ["product_model"]
+    list_filter = [InStockFilter, "product_model"]
     search_fields = ["serial_number"]
     search_help_text = "Serial number (exact)."
     show_full_result_count = False

@@ -311,6 +311,16 @@ def _require_cover(locked: RMA, *allowed: str) -> None:
 def rma_repair(*, rma: RMA, actor: Actor, source: str) -> RMA:
     def apply(locked: RMA, change: Change) -> None:
         _require_cover(locked, RMA.Coverage.WARRANTY)
+        if locked.disposition == D.RETAINED_FOR_RCA:
+            raise TransitionRefused(
+                f"The unit of {locked.number} is retained for root-cause analysis: it cannot be repaired.",
+                code="unit_retained",
+            )
+        if locked.disposition != D.IN_REPAIR_CENTRE:
+            raise TransitionRefused(
+                f"The unit of {locked.number} is not in the repair centre ({locked.get_disposition_display()}).",
+                code="unit_not_in_custody",
+            )
 
     return rma_transition(rma=rma, action="repair", actor=actor, source=source, apply=apply)
 

@@ -84,6 +84,8 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     # An action's form is shown to the roles its declaration allows (core.actions); a POST from another
     # role is refused with the reason (tests/rma/test_permissions.py).
     ("admin/rma/rma/<path:object_id>/act/<str:action_name>/", "GET"): staff_page(*PROCESSORS),
+    # The stock picker's answer: in-stock units of the return's model, for staff who read returns and units.
+    ("admin/rma/rma/<path:object_id>/stock/", "GET"): staff_page(*ALL_STAFF),
     ("admin/diagnostics/failurepattern/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/rootcausecase/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/advisory/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
