@@ -104,7 +104,7 @@ def run_fleet(kind: str, seed: int) -> dict:
     import django
 
     django.setup()
-    from detection_quality import START, WINDOW_WEEKS, fault_for, overlaps
+    from detection_quality import START, WINDOW_WEEKS, fault_for, fleet_places, overlaps
 
     from diagnostics.detection.engine import detect
     from diagnostics.detection.statistics import projected_excess
@@ -115,19 +115,7 @@ def run_fleet(kind: str, seed: int) -> dict:
     fleet = sim.fleet()
     truth = sim.truth[0]
     truth_row = {**truth.__dict__, "began_on": truth.began_on.isoformat()}
-    lots = {}
-    for index, name in enumerate(sim.lots):
-        inside = sim.lot == index
-        if inside.any():
-            lots[name] = {
-                "built": int(sim.built[inside].min()),
-                "firmware": sorted({sim.firmwares[i] for i in np.unique(sim.firmware[inside])}),
-            }
-    last_build = {
-        name: int(sim.built[sim.firmware == i].max())
-        for i, name in enumerate(sim.firmwares)
-        if (sim.firmware == i).any()
-    }
+    lots, last_build = fleet_places(sim)
     row = {"lots": lots, "firmware_last_build": last_build}
     component = [c.code for c in sim.spec.components].index(truth.component)
     flagged: set = set()

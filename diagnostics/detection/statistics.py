@@ -219,6 +219,9 @@ def cohort_thresholds(alpha: float, expected_life: FloatArray | float) -> FloatA
 
 # The projected excess's interval: 80 % (SPEC §7), calibrated on simulated fleets (benchmarks/README.md).
 PROJECTION_LEVEL = 0.80
+# A Gamma(1, 1) prior on the rate ratio (mean 1, worth one expected failure) on top of Jeffreys' ½: a cell
+# is raised when its count happens to run high, so its raw ratio overstates the fault at first detection.
+PRIOR_SHAPE, PRIOR_RATE = 1.0, 1.0
 
 
 @dataclass(frozen=True)
@@ -235,19 +238,21 @@ def projected_excess(
 ) -> Projection:
     """How many failures beyond the baseline a cell's units will have before their warranties end.
 
-    The cell's rate ratio ``k`` is estimated from its ``observed`` against ``expected`` failures
-    (posterior Gamma(O + ½, E), Jeffreys' prior); its units are then expected to have ``k·R`` failures
-    of the ``remaining`` ``R`` the baseline expects, so the excess to come is ``(k̂ − 1)·R``. The
-    interval is that of the predictive count (negative binomial: the Poisson count of the remaining
-    exposure mixed over the uncertain ratio) less ``R``, so it holds both the ratio's uncertainty and
-    the chance in the failures themselves.
+    The cell's rate ratio ``k`` is estimated from its ``observed`` against ``expected`` failures,
+    shrunk towards 1 (posterior Gamma(O + ½ + a, E + b) with ``PRIOR_SHAPE`` a and ``PRIOR_RATE`` b:
+    an alarm is raised when the count runs high, so the raw ratio overstates the fault); its units
+    are then expected to have ``k·R`` failures of the ``remaining`` ``R`` the baseline expects, so the
+    excess to come is ``(k̂ − 1)·R`` with k̂ the posterior mean. The interval is that of the
+    predictive count (negative binomial: the Poisson count of the remaining exposure mixed over the
+    uncertain ratio) less ``R``, so it holds both the ratio's uncertainty and the chance in the
+    failures themselves.
     """
     if remaining <= 0 or expected <= 0:
         return Projection(0.0, 0.0, 0.0)
-    shape = observed + 0.5
-    p = expected / (expected + remaining)
+    shape, rate = observed + 0.5 + PRIOR_SHAPE, expected + PRIOR_RATE
+    p = rate / (rate + remaining)
     tail = (1.0 - level) / 2.0
     low, high = nbinom.ppf([tail, 1.0 - tail], shape, p)
     return Projection(
-        excess=(observed / expected - 1.0) * remaining, low=float(low) - remaining, high=float(high) - remaining
+        excess=(shape / rate - 1.0) * remaining, low=float(low) - remaining, high=float(high) - remaining
     )
