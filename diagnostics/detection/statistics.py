@@ -253,6 +253,4 @@ def projected_excess(
     p = rate / (rate + remaining)
     tail = (1.0 - level) / 2.0
     low, high = nbinom.ppf([tail, 1.0 - tail], shape, p)
-    return Projection(
-        excess=(shape / rate - 1.0) * remaining, low=float(low) - remaining, high=float(high) - remaining
-    )
+    return Projection(excess=(shape / rate - 1.0) * remaining, low=float(low) - remaining, high=float(high) - remaining)
