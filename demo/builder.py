@@ -71,6 +71,10 @@ class DemoSummary:
     advisory: str = ""
     advisory_returns: list[str] = field(default_factory=list)  # open returns whose status page shows it
     signals: list[str] = field(default_factory=list)  # the cells the detection scan raised
+    programme: str = ""  # the active service programme
+    programme_owners_notified: int = 0
+    programme_returns: list[str] = field(default_factory=list)  # returns the programme covers
+    reimbursements_waiting: list[str] = field(default_factory=list)  # paid repairs to pay back, for a supervisor
 
 
 def demo_accounts_ensure() -> list[Account]:

@@ -11,13 +11,16 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from core.actions import Action, Kind, declare
 from core.admin import ConfirmForm
-from diagnostics import fault_signals, lifecycle, selectors, services
+from core.phrases import say
+from diagnostics import fault_signals, lifecycle, programmes, selectors, services
 from diagnostics import forms as f
 from diagnostics.api import inputs
 from diagnostics.api import serializers as s
-from diagnostics.models import FaultSignal, RootCauseCase
+from diagnostics.models import FaultSignal, Programme, Reimbursement, RootCauseCase
 from rma import selectors as rma_selectors
 from rma.actions import RETURN
 from rma.lifecycle import APPROVE_GOODWILL, PROCESS
@@ -28,12 +31,34 @@ MANAGE_PATTERN = "diagnostics.manage_pattern"
 WORK_ON_CASES = "diagnostics.change_rootcausecase"
 MANAGE_ADVISORIES = "diagnostics.change_advisory"
 MANAGE_SIGNALS = "diagnostics.manage_faultsignal"
+MANAGE_PROGRAMMES = "diagnostics.manage_programme"
+APPROVE_REIMBURSEMENT = "diagnostics.approve_reimbursement"
 
 PATTERN = Kind("pattern", argument="pattern", label="failure pattern", transitions=lifecycle.TRANSITIONS)
 CASE = Kind("case", argument="case", label="root-cause case")
 DIAGNOSIS = Kind("diagnosis", argument="diagnosis", label="diagnosis", status_of=lambda diagnosis: "")
 ADVISORY = Kind("advisory", argument="advisory", label="advisory", status_of=lambda advisory: advisory.state)
 SIGNAL = Kind("signal", argument="signal", label="fault signal")
+PROGRAMME = Kind(
+    "programme",
+    argument="programme",
+    label="service programme",
+    transitions={
+        Programme.Status.DRAFT: frozenset({Programme.Status.ACTIVE}),
+        Programme.Status.ACTIVE: frozenset({Programme.Status.CLOSED}),
+        Programme.Status.CLOSED: frozenset(),
+    },
+)
+REIMBURSEMENT = Kind(
+    "reimbursement",
+    argument="reimbursement",
+    label="reimbursement",
+    transitions={
+        Reimbursement.Status.PROPOSED: frozenset({Reimbursement.Status.APPROVED, Reimbursement.Status.DECLINED}),
+        Reimbursement.Status.APPROVED: frozenset(),
+        Reimbursement.Status.DECLINED: frozenset(),
+    },
+)
 
 
 # Returns ------------------------------------------------------------------------------------------------
@@ -57,7 +82,7 @@ declare(
     Action(
         RETURN,
         "record_diagnosis",
-        "Record diagnosis",
+        gettext_noop("Record diagnosis"),
         (PROCESS, "diagnostics.add_diagnosis"),
         services.diagnosis_record,
         from_statuses=frozenset({R.DIAGNOSING, R.AWAITING_CUSTOMER}),
@@ -77,7 +102,7 @@ declare(
     Action(
         RETURN,
         "grant_goodwill",
-        "Grant goodwill replacement",
+        gettext_noop("Grant goodwill replacement"),
         APPROVE_GOODWILL,
         services.goodwill_grant,
         to_status=R.REPLACING,
@@ -90,7 +115,7 @@ declare(
         offer=_goodwill_possible,
         lead=_goodwill_possible,
         permission_message="Only a supervisor can approve a goodwill replacement.",
-        customer_message=(
+        customer_message=say(
             "Your device is outside its warranty, but we would like to keep it to find out why it failed. "
             "A replacement is on its way to you, free of charge. Thank you for helping us improve."
         ),
@@ -100,7 +125,7 @@ declare(
     Action(
         RETURN,
         "retain_unit",
-        "Retain unit for analysis",
+        gettext_noop("Retain unit for analysis"),
         PROCESS,
         services.unit_retain,
         from_statuses=frozenset(
@@ -115,7 +140,7 @@ declare(
     Action(
         RETURN,
         "dispose_unit",
-        "Scrap or refurbish unit",
+        gettext_noop("Scrap or refurbish unit"),
         PROCESS,
         services.unit_dispose,
         from_statuses=frozenset({R.DIAGNOSING, R.AWAITING_CUSTOMER, R.REPLACING, R.SHIPPED, R.CLOSED}),
@@ -234,7 +259,7 @@ declare(
     Action(
         CASE,
         "assign",
-        "Assign",
+        gettext_noop("Assign"),
         WORK_ON_CASES,
         services.rca_case_assign,
         from_statuses=OPEN_CASE,
@@ -249,7 +274,7 @@ declare(
     Action(
         CASE,
         "add_findings",
-        "Add findings",
+        gettext_noop("Add findings"),
         WORK_ON_CASES,
         services.rca_case_add_findings,
         from_statuses=OPEN_CASE,
@@ -263,7 +288,7 @@ declare(
     Action(
         CASE,
         "attach",
-        "Attach a file",
+        gettext_noop("Attach a file"),
         WORK_ON_CASES,
         services.rca_case_attach,
         from_statuses=OPEN_CASE,
@@ -275,7 +300,7 @@ declare(
     Action(
         CASE,
         "close",
-        "Close with conclusion",
+        gettext_noop("Close with conclusion"),
         WORK_ON_CASES,
         services.rca_case_close,
         from_statuses=OPEN_CASE,
@@ -299,7 +324,7 @@ declare(
     Action(
         DIAGNOSIS,
         "attach",
-        "Attach a file",
+        gettext_noop("Attach a file"),
         "diagnostics.add_diagnosisattachment",
         services.diagnosis_attach,
         form=f.DiagnosisAttachForm,
@@ -309,7 +334,7 @@ declare(
     Action(
         ADVISORY,
         "publish",
-        "Publish",
+        gettext_noop("Publish"),
         MANAGE_ADVISORIES,
         services.advisory_publish,
         from_statuses=frozenset({"draft"}),
@@ -324,7 +349,7 @@ declare(
     Action(
         ADVISORY,
         "notify_owners",
-        "E-mail owners of affected units",
+        gettext_noop("E-mail owners of affected units"),
         MANAGE_ADVISORIES,
         services.advisory_notify_owners,
         from_statuses=frozenset({"published"}),
@@ -338,7 +363,7 @@ declare(
     Action(
         ADVISORY,
         "withdraw",
-        "Withdraw",
+        gettext_noop("Withdraw"),
         MANAGE_ADVISORIES,
         services.advisory_withdraw,
         from_statuses=frozenset({"published"}),
@@ -358,7 +383,7 @@ declare(
     Action(
         SIGNAL,
         "acknowledge",
-        "Acknowledge",
+        gettext_noop("Acknowledge"),
         MANAGE_SIGNALS,
         fault_signals.fault_signal_acknowledge,
         from_statuses=frozenset({F.OPEN}),
@@ -372,7 +397,7 @@ declare(
     Action(
         SIGNAL,
         "link",
-        "Link to a pattern",
+        gettext_noop("Link to a pattern"),
         MANAGE_SIGNALS,
         fault_signals.fault_signal_link,
         from_statuses=frozenset({F.OPEN, F.ACKNOWLEDGED, F.LINKED}),
@@ -391,7 +416,7 @@ declare(
     Action(
         SIGNAL,
         "dismiss",
-        "Dismiss",
+        gettext_noop("Dismiss"),
         MANAGE_SIGNALS,
         fault_signals.fault_signal_dismiss,
         from_statuses=frozenset({F.OPEN, F.ACKNOWLEDGED, F.LINKED}),
@@ -408,5 +433,91 @@ declare(
         takes_source=False,
         style="danger",
         example=lambda signal: {"reason": "A data problem."},
+    ),
+)
+
+
+# Service programmes (SPEC §11) ------------------------------------------------------------------------------------
+
+declare(
+    Action(
+        PROGRAMME,
+        "upload_serials",
+        "Upload serial list",
+        "diagnostics.change_programme",
+        programmes.programme_serials_set,
+        from_statuses=frozenset({Programme.Status.DRAFT}),
+        form=f.ProgrammeSerialsForm,
+        api=False,
+        intro="Only the serial numbers listed are covered (the other rules still apply). "
+        "Uploading again replaces the list; an empty upload removes it.",
+        takes_source=False,
+    ),
+    Action(
+        PROGRAMME,
+        "activate",
+        "Activate",
+        MANAGE_PROGRAMMES,
+        programmes.programme_activate,
+        to_status=Programme.Status.ACTIVE,
+        form=ConfirmForm,
+        description=(
+            "Start the programme (draft → active): its units are covered, its notice shows on their status pages, "
+            "and earlier paid repairs of the fault are proposed for reimbursement."
+        ),
+        intro="Once active, every unit the programme selects is covered for its period, customers can check their "
+        "serial on the public page, and earlier paid repairs of the fault are proposed for reimbursement. "
+        "The programme cannot be edited after that, only closed.",
+        style="primary",
+    ),
+    Action(
+        PROGRAMME,
+        "notify_owners",
+        "E-mail owners of eligible units",
+        MANAGE_PROGRAMMES,
+        programmes.programme_notify_owners,
+        from_statuses=frozenset({Programme.Status.ACTIVE}),
+        form=ConfirmForm,
+        api=False,
+        intro="Each owner of an eligible unit in service gets one e-mail, written from the programme's facts and "
+        "sent in the background on the bulk queue. Owners already e-mailed about it are not e-mailed again.",
+    ),
+    Action(
+        PROGRAMME,
+        "close",
+        "Close",
+        MANAGE_PROGRAMMES,
+        programmes.programme_close,
+        to_status=Programme.Status.CLOSED,
+        form=f.ProgrammeCloseForm,
+        serializer=s.ProgrammeCloseSerializer,
+        description="End the programme (active → closed): no new cover; returns it already covers keep it.",
+        style="danger",
+    ),
+    Action(
+        REIMBURSEMENT,
+        "approve",
+        "Approve reimbursement",
+        APPROVE_REIMBURSEMENT,
+        programmes.reimbursement_approve,
+        to_status=Reimbursement.Status.APPROVED,
+        form=f.ReimbursementDecisionForm,
+        api=False,
+        intro="The customer is paid back what they paid for the repair, is e-mailed, and sees it on their status page.",
+        permission_message="Only a supervisor can approve a reimbursement.",
+        style="primary",
+    ),
+    Action(
+        REIMBURSEMENT,
+        "decline",
+        "Decline",
+        APPROVE_REIMBURSEMENT,
+        programmes.reimbursement_decline,
+        to_status=Reimbursement.Status.DECLINED,
+        form=f.ReimbursementDecisionForm,
+        api=False,
+        reason_required=True,
+        permission_message="Only a supervisor can decide on a reimbursement.",
+        style="danger",
     ),
 )

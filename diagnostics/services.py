@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.actors import Actor, staff_actor
 from core.exceptions import ActionNotPermitted, InvalidInput
+from core.phrases import Said, say
 from diagnostics.advisories import (
     advisory_create,
     advisory_notify_owners,
@@ -27,21 +28,27 @@ from diagnostics.cases import rca_case_add_findings, rca_case_assign, rca_case_a
 from diagnostics.matching import pattern_corpus_add
 from diagnostics.models import Component, Diagnosis, DiagnosisAttachment, FailurePattern, RootCauseCase
 from diagnostics.patterns import pattern_create, pattern_edit, pattern_recurrence_check, pattern_transition
+from diagnostics.programmes import programme_facts
 from diagnostics.selectors import analysis_for_rma, previous_failure
 from rma import policy
 from rma import services as rma_services
 from rma.models import RMA
 
-OUTCOME_MESSAGES: dict[str, str] = {
-    Diagnosis.Outcome.CONFIRMED: "Our technician has found the fault: the {component} failed.",
-    Diagnosis.Outcome.CAUSE_UNKNOWN: "Our technician has found that the {component} failed; we are looking into why.",
-    Diagnosis.Outcome.NO_FAULT_FOUND: (
-        "Our technician tested your device thoroughly and could not find a fault. We will return it to you."
-    ),
-    Diagnosis.Outcome.CUSTOMER_DAMAGE: (
-        "Our technician found damage to the {component} that is not covered. We will explain your options."
-    ),
-}
+
+def outcome_message(outcome: str, component: str) -> Said:
+    """What the customer is told a diagnosis found (``component`` is the part's name, as staff named it)."""
+    if outcome == Diagnosis.Outcome.CONFIRMED:
+        return say("Our technician has found the fault: the %(component)s failed.", component=component)
+    if outcome == Diagnosis.Outcome.CAUSE_UNKNOWN:
+        return say(
+            "Our technician has found that the %(component)s failed; we are looking into why.", component=component
+        )
+    if outcome == Diagnosis.Outcome.CUSTOMER_DAMAGE:
+        return say(
+            "Our technician found damage to the %(component)s that is not covered. We will explain your options.",
+            component=component,
+        )
+    return say("Our technician tested your device thoroughly and could not find a fault. We will return it to you.")
 
 
 def component_get(code: str) -> Component:
@@ -154,8 +161,15 @@ def diagnosis_record(
         actor=actor,
         source=source,
         summary=summary,
-        customer_message=OUTCOME_MESSAGES[outcome].format(component=component.name.lower()),
+        customer_message=outcome_message(outcome, component.name.lower()),
         repeat=repeat,
+        programme=programme_facts(
+            rma.device,
+            reported_on=rma.reported_on,
+            outcome=outcome,
+            pattern=pattern,
+            confirmed=pattern_match == Diagnosis.PatternMatch.CONFIRMED,
+        ),
         data={
             "component": component.code,
             "outcome": outcome,

@@ -93,6 +93,7 @@ class RMASerializer(ModelOutput):
         source="replacement_device.serial_number", read_only=True, allow_null=True, default=None
     )
     is_overdue = serializers.BooleanField(read_only=True)
+    programme = serializers.SerializerMethodField(help_text="The service programme's code when it covers the return.")
 
     class Meta:
         model = RMA
@@ -104,6 +105,7 @@ class RMASerializer(ModelOutput):
             "channel",
             "status",
             "coverage",
+            "programme",
             "resolution",
             "disposition",
             "ownership",
@@ -115,6 +117,10 @@ class RMASerializer(ModelOutput):
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_programme(self, rma: RMA) -> str | None:
+        return rma.programme_code or None
 
 
 class RefundOutputSerializer(ModelOutput):

@@ -10,8 +10,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.exceptions import InvalidInput, TransitionRefused
+from core.phrases import Said, say, say_plural
 from rma import lifecycle, policy, service_levels
 from rma.models import RMA, Device, Refund, Source
 from rma.selectors import submission_key_hash
@@ -94,8 +96,11 @@ def rma_create(
     reported_on: date | None = None,
     repeat_of: RMA | None = None,
     idempotency_key: str = "",
+    language: str = "",
 ) -> RMA:
     """Open a return: decide coverage from the policy and acknowledge the customer at once.
+
+    ``language`` is the one the customer started it in: their pages and e-mails follow it.
 
     With an ``idempotency_key`` (a form's one-time submission id, an API client's key), opening the
     same return again returns the first one instead of refusing it.
@@ -113,7 +118,7 @@ def rma_create(
                     "This submission was already used for another device.", code="idempotency_key_reused"
                 )
             return existing
-    customer = customer_get_or_create(email=customer_email, name=customer_name, phone=phone)
+    customer = customer_get_or_create(email=customer_email, name=customer_name, phone=phone, language=language)
     ownership = ownership_at_start(device=device, customer=customer, actor=actor, confirmed=repeat_of is not None)
     open_rma = RMA.objects.filter(device=device).exclude(status__in=lifecycle.FINAL_STATUSES).first()
     superseded = None
@@ -161,9 +166,9 @@ def rma_create(
             raise
     else:
         raise RuntimeError("Could not draw an unused RMA number; is the number generator broken?")
-    message = f"We have received your return request {rma.number}. {lifecycle.CUSTOMER_SENTENCES[S.SUBMITTED]}"
-    if ownership == RMA.Ownership.TO_CONFIRM:
-        message = f"We have received your return request {rma.number}. {PROOF_REQUEST}"
+    message = say("We have received your return request %(number)s.", number=rma.number) + (
+        PROOF_REQUEST if ownership == RMA.Ownership.TO_CONFIRM else lifecycle.CUSTOMER_SENTENCES[S.SUBMITTED]
+    )
     record_event(
         rma=rma,
         action="create",
@@ -185,7 +190,7 @@ def rma_create(
     return rma
 
 
-PROOF_REQUEST = (
+PROOF_REQUEST = say(
     "This device is registered to someone else, so before we go further we need to check that it is yours: "
     "please upload a proof of purchase (a photo or PDF of the receipt or invoice) on your return's page. "
     "We will look at it within one working day."
@@ -203,7 +208,7 @@ def _unused_number() -> str:
 def rma_authorize(*, rma: RMA, actor: Actor, source: str, instructions: str = "") -> RMA:
     message = rma_action("authorize").customer_message
     if instructions.strip():
-        message = f"{message}\n\n{instructions.strip()}"
+        message += "\n\n" + instructions.strip()
 
     def apply(locked: RMA, change: Change) -> None:
         ownership_check_before_authorize(locked)
@@ -222,7 +227,7 @@ def rma_reject(*, rma: RMA, actor: Actor, source: str, reason: str) -> RMA:
         action="reject",
         actor=actor,
         source=source,
-        customer_message=f"We are sorry, we cannot accept this return: {reason.strip()}",
+        customer_message=say("We are sorry, we cannot accept this return: %(reason)s", reason=reason.strip()),
         data={"reason": reason.strip()},
     )
 
@@ -241,9 +246,7 @@ def rma_receive(*, rma: RMA, actor: Actor, source: str, inbound_tracking: str = 
         if inbound_tracking.strip():
             change.set(locked, inbound_tracking=inbound_tracking.strip())
         custody_move(rma=locked, change=change, to=D.IN_REPAIR_CENTRE, actor=actor, source=source)
-        change.customer_message += (
-            f" We aim to have it on its way back to you by {promised_on:%A} {promised_on.day} {promised_on:%B}."
-        )
+        change.customer_message += say("We aim to have it on its way back to you by %(date)s.", date=promised_on)
         change.data["promised_on"] = promised_on.isoformat()
 
     return rma_transition(rma=rma, action="receive", actor=actor, source=source, apply=apply)
@@ -259,17 +262,25 @@ def rma_record_diagnosis(
     actor: Actor,
     source: str,
     summary: str,
-    customer_message: str,
+    customer_message: Said | str,
     repeat: policy.Decision | None = None,
     data: dict | None = None,
+    programme: policy.ProgrammeFacts | None = None,
 ) -> RMA:
     """Record a diagnosis on the timeline; the diagnostics app owns the diagnosis itself.
 
     ``repeat`` is the repeat-failure decision once the failed component is known: a suspected
     repeat with a different fault loses its repeat cover and falls back to the warranty decision.
+    ``programme`` holds what the diagnosis found and the service programmes covering the unit: a
+    confirmed fault of a programme's pattern within its period is covered by the programme (SPEC §11).
     """
 
     def apply(locked: RMA, change: Change) -> None:
+        _repeat_apply(locked, change)
+        if programme is not None:
+            programme_cover_apply(locked, change, programme)
+
+    def _repeat_apply(locked: RMA, change: Change) -> None:
         if repeat is None or not locked.is_repeat:
             return
         change.data["repeat"] = {"code": repeat.code, "reason": repeat.reason}
@@ -299,6 +310,35 @@ def rma_record_diagnosis(
     )
 
 
+def programme_cover_apply(locked: RMA, change: Change, facts: policy.ProgrammeFacts) -> None:
+    """Cover a return by a service programme, or take back a programme's cover a new diagnosis no longer supports."""
+    covers = locked.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.GOODWILL, RMA.Coverage.PAID)
+    decision = policy.programme_decide(reported_on=locked.reported_on, warranty_covers=covers, facts=facts)
+    if decision is not None:
+        if locked.programme_code != decision.programme:
+            change.customer_message += " " + gettext(
+                "Good news: this fault is covered by our service programme %(code)s, so the remedy is free of charge."
+            ) % {"code": decision.programme}
+        change.set(
+            locked, coverage=decision.coverage, coverage_reason=decision.reason, programme_code=decision.programme
+        )
+        if locked.quote_status == RMA.QuoteStatus.PENDING:
+            change.set(locked, quote_status=RMA.QuoteStatus.NONE, quote_amount=None)
+        change.data["programme"] = {"code": decision.programme, "reason": decision.reason}
+        return
+    if locked.coverage == RMA.Coverage.PROGRAMME:
+        warranty = policy.warranty_decide(
+            reported_on=locked.reported_on, warranty_ends_on=locked.device.warranty_ends_on
+        )
+        change.set(
+            locked,
+            coverage=warranty.coverage,
+            coverage_reason=f"The diagnosis no longer confirms a service programme's fault. {warranty.reason}",
+            programme_code="",
+        )
+        change.data["programme"] = {"code": None, "reason": warranty.reason}
+
+
 def _require_cover(locked: RMA, *allowed: str) -> None:
     if locked.coverage not in allowed:
         raise TransitionRefused(
@@ -310,7 +350,7 @@ def _require_cover(locked: RMA, *allowed: str) -> None:
 
 def rma_repair(*, rma: RMA, actor: Actor, source: str) -> RMA:
     def apply(locked: RMA, change: Change) -> None:
-        _require_cover(locked, RMA.Coverage.WARRANTY)
+        _require_cover(locked, RMA.Coverage.WARRANTY, RMA.Coverage.PROGRAMME)
         if locked.disposition == D.RETAINED_FOR_RCA:
             raise TransitionRefused(
                 f"The unit of {locked.number} is retained for root-cause analysis: it cannot be repaired.",
@@ -327,7 +367,7 @@ def rma_repair(*, rma: RMA, actor: Actor, source: str) -> RMA:
 
 def rma_replace(*, rma: RMA, actor: Actor, source: str, replacement_serial: str) -> RMA:
     def apply(locked: RMA, change: Change) -> None:
-        _require_cover(locked, RMA.Coverage.WARRANTY, RMA.Coverage.PAID)
+        _require_cover(locked, RMA.Coverage.WARRANTY, RMA.Coverage.PROGRAMME, RMA.Coverage.PAID)
         replacement = replacement_device_take(failed=locked.device, serial_number=replacement_serial)
         change.set(locked, replacement_device=replacement)
         change.data["replacement_serial"] = replacement.serial_number
@@ -346,7 +386,11 @@ def rma_ship(*, rma: RMA, actor: Actor, source: str, tracking_number: str) -> RM
         replacement = locked.replacement_device
         if replacement is not None:
             device_put_in_service(device=replacement, owner=locked.customer, shipped_on=timezone.localdate(now))
-            what = f"Your replacement device ({replacement.serial_number}) is on its way"
+            what = say(
+                "Your replacement device (%(serial)s) is on its way. Tracking number: %(tracking)s.",
+                serial=replacement.serial_number,
+                tracking=tracking,
+            )
         elif locked.disposition == D.RETAINED_FOR_RCA:
             raise TransitionRefused(
                 f"The unit of {locked.number} is retained for root-cause analysis and can never be shipped back.",
@@ -359,10 +403,10 @@ def rma_ship(*, rma: RMA, actor: Actor, source: str, tracking_number: str) -> RM
             )
         else:
             custody_move(rma=locked, change=change, to=D.RETURNED_TO_CUSTOMER, actor=actor, source=source)
-            what = "Your device is on its way back to you"
+            what = say("Your device is on its way back to you. Tracking number: %(tracking)s.", tracking=tracking)
         change.set(locked, outbound_tracking=tracking, shipped_at=now)
         compensation_assess(rma=locked, today=timezone.localdate(now))
-        change.customer_message = f"{what}. Tracking number: {tracking}."
+        change.customer_message = what
         change.data["tracking_number"] = tracking
 
     return rma_transition(rma=rma, action="ship", actor=actor, source=source, apply=apply)
@@ -456,10 +500,12 @@ def rma_expire_stale_authorizations(*, now=None) -> list[RMA]:
                     action="cancel",
                     actor=None,
                     source=Source.TASK,
-                    customer_message=(
-                        "We did not receive your device within "
-                        f"{settings.RMA_AUTHORIZATION_EXPIRY_DAYS} days, so this return has been closed. "
-                        "If your device still needs attention, just start a new return."
+                    customer_message=say_plural(
+                        "We did not receive your device within %(count)s day, so this return has been closed. "
+                        "If your device still needs attention, just start a new return.",
+                        "We did not receive your device within %(count)s days, so this return has been closed. "
+                        "If your device still needs attention, just start a new return.",
+                        settings.RMA_AUTHORIZATION_EXPIRY_DAYS,
                     ),
                     internal_note="Authorization expired.",
                 )

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('diagnostics', '0006_roles_refunds_and_quotes'),
+        ('diagnostics', '0007_service_programmes'),
     ]
 
     operations = [
