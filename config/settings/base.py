@@ -432,6 +432,8 @@ RMA_PROOF_MAX_FILES = env.int("RMA_PROOF_MAX_FILES", default=5)
 DETECTION_FALSE_ALARMS_PER_YEAR = env.float("DETECTION_FALSE_ALARMS_PER_YEAR", default=4.0)
 DETECTION_LAG_WEEKS = env.int("DETECTION_LAG_WEEKS", default=3)
 DETECTION_MIN_OBSERVED = env.int("DETECTION_MIN_OBSERVED", default=3)
+# Reports (SPEC §8): a Weibull fit on fewer failures than this is not shown as a fit, but says why.
+RELIABILITY_MIN_FAILURES = env.int("RELIABILITY_MIN_FAILURES", default=5)
 CELERY_BEAT_SCHEDULE["diagnostics-detect-faults"] = {
     "task": "diagnostics.tasks.detect_faults",
     "schedule": crontab(hour=3, minute=30),

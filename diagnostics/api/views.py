@@ -231,6 +231,7 @@ class FaultSignalViewSet(ActionRoutesMixin, viewsets.ReadOnlyModelViewSet):
     action_permissions = {
         "list": "diagnostics.view_faultsignal",
         "retrieve": "diagnostics.view_faultsignal",
+        "failures": "diagnostics.view_faultsignal",
     }
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = FaultSignalFilter
@@ -238,13 +239,23 @@ class FaultSignalViewSet(ActionRoutesMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["-first_detected_on", "-statistic", "id"]
 
     def get_queryset(self) -> QuerySet[FaultSignal]:
-        return FaultSignal.objects.select_related("product_model", "component", "pattern", "status_changed_by")
+        return FaultSignal.objects.select_related(
+            "product_model", "component", "pattern", "status_changed_by", "family__product_model", "family__component"
+        )
 
     def action_object(self, lookup: str) -> FaultSignal:
         return get_object_or_404(self.get_queryset(), pk=lookup)
 
     def action_answer(self, signal: FaultSignal) -> Any:
         return s.FaultSignalSerializer(self.get_queryset().get(pk=signal.pk)).data
+
+    @extend_schema(parameters=[ID_PARAMETER], responses=s.SignalFailureSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filter_backends=[], ordering=None)
+    def failures(self, request: Request, pk: str | None = None) -> Response:
+        """The units and returns behind the signal (drill-down): the confirmed failures it counts, earliest first."""
+        signal = get_object_or_404(self.get_queryset(), pk=pk)
+        page = self.paginate_queryset(selectors.signal_failures(signal))
+        return self.get_paginated_response(s.SignalFailureSerializer(page, many=True).data)
 
 
 @extend_schema_view(

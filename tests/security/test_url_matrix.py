@@ -97,6 +97,8 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("admin/diagnostics/rootcausecase/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/advisory/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/faultsignal/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
+    # The units and returns behind a signal: for every role that sees signals.
+    ("admin/diagnostics/faultsignal/<path:object_id>/failures/", "GET"): staff_page(*ALL_STAFF),
     ("admin/diagnostics/diagnosis/<path:object_id>/act/<str:action_name>/", "GET"): staff_page(*PROCESSORS),
     ("admin/diagnostics/programme/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/reimbursement/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("supervisor"),
@@ -163,6 +165,7 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     },
     ("api/v1/^fault-signals/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^fault-signals/(?P<pk>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^fault-signals/(?P<pk>[^/\\x00]+)/failures/$", "GET"): api(*ALL_STAFF),
     **{
         (f"api/v1/^fault-signals/(?P<pk>[^/\\x00]+)/{step}/$", "POST"): api("engineer")
         for step in ("acknowledge", "link", "dismiss")

@@ -65,9 +65,9 @@ class Command(BaseCommand):
             keys = {cell.key for cell in report.result.cells}
             signals = [
                 signal
-                for signal in FaultSignal.objects.select_related("product_model", "component").order_by(
-                    "first_detected_on", "id"
-                )
+                for signal in FaultSignal.objects.select_related(
+                    "product_model", "component", "family__product_model", "family__component"
+                ).order_by("first_detected_on", "id")
                 if scan.signal_key(signal) in keys
             ]
         limits = report.result.thresholds
