@@ -37,7 +37,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
 from benchmarks.load.constant_rate import constant_rate
-
 from benchmarks.serving import (
     DEFAULT_DATABASE_URL,
     OUT,
