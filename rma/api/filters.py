@@ -23,6 +23,19 @@ class DeviceFilter(django_filters.FilterSet):
         fields = ["model", "lot", "firmware", "shipped_after", "shipped_before", "in_service"]
 
 
+class PersonFilter(django_filters.CharFilter):
+    """A username; ``me`` for the caller, ``none`` for nobody."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        if value == "none":
+            return qs.filter(**{f"{self.field_name}__isnull": True})
+        if value == "me":
+            return qs.filter(**{self.field_name: self.parent.request.user})
+        return qs.filter(**{f"{self.field_name}__username": value})
+
+
 class RMAFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=RMA.Status.choices)
     coverage = django_filters.MultipleChoiceFilter(choices=RMA.Coverage.choices)
@@ -35,6 +48,10 @@ class RMAFilter(django_filters.FilterSet):
     created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
     reported_after = DayFilter(field_name="reported_on", lookup_expr="gte")
     reported_before = DayFilter(field_name="reported_on", lookup_expr="lte")
+    centre = django_filters.CharFilter(field_name="centre__code", help_text="Repair centre code.")
+    assignee = PersonFilter(
+        field_name="assignee", help_text="Username of the assignee; `me` for the caller, `none` for unassigned."
+    )
 
     class Meta:
         model = RMA
@@ -50,4 +67,6 @@ class RMAFilter(django_filters.FilterSet):
             "created_before",
             "reported_after",
             "reported_before",
+            "centre",
+            "assignee",
         ]

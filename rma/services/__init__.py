@@ -1,6 +1,7 @@
 """Every write to the returns domain goes through these functions."""
 
 from rma.notifications import outbox_enqueue
+from rma.services.centres import centre_check, centre_route, rma_assign, rma_take
 from rma.services.closing import rma_close, rma_path, rma_refund
 from rma.services.compensation import compensation_approve, compensation_assess
 from rma.services.devices import (
@@ -51,6 +52,8 @@ __all__ = [
     "DeviceImportResult",
     "ErasureReport",
     "actor_may",
+    "centre_check",
+    "centre_route",
     "compensation_approve",
     "compensation_assess",
     "customer_erase",
@@ -75,6 +78,7 @@ __all__ = [
     "replacement_device_take",
     "rma_accept_quote",
     "rma_add_note",
+    "rma_assign",
     "rma_authorize",
     "rma_cancel",
     "rma_close",
@@ -97,6 +101,7 @@ __all__ = [
     "rma_ship",
     "rma_start_diagnosis",
     "rma_supersede",
+    "rma_take",
     "rma_transition",
     "status_link_issue",
 ]
