@@ -152,7 +152,7 @@ def build(connection, seed: int) -> None:
             "COPY rma_rma (number, device_id, customer_id, fault_description, channel, status, coverage,"
             " coverage_reason, resolution, disposition, is_repeat, quote_status, inbound_tracking,"
             " outbound_tracking, reported_on, status_changed_at, closed_at, created_at, updated_at,"
-            " replacement_device_id) FROM STDIN"
+            " replacement_device_id, ownership) FROM STDIN"
         ) as copy:
             for number, device in enumerate(failed):
                 start = shipped_on[device]
@@ -183,6 +183,7 @@ def build(connection, seed: int) -> None:
                         moment(reported),
                         moment(reported),
                         stock[number] if kept else None,
+                        "",  # ownership not in question
                     )
                 )
         with cursor.cursor.copy(

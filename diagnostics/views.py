@@ -1,7 +1,8 @@
 """The report pages under ``/reports/`` (staff only): a filter form, charts, the table, and CSV links.
 
 The figures come from ``diagnostics.reports``, the same functions the API's report endpoints call;
-the charts are drawn by the vendored Chart.js from the report's JSON embedded in the page.
+the charts are drawn by the vendored Chart.js from the report's JSON embedded in the page. Reports are
+read from the read replica when one is configured, and say how old their figures are (``core.replica``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from core.dates import date_in_range
+from core.replica import Freshness, replica_reads
 from diagnostics import reports
 from rma.models import ProductModel
 
@@ -140,6 +142,7 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
     page = PAGES[name]
     form = ReportFilterForm(request.GET or None, page=page)
     report = None
+    freshness: Freshness | None = None
     status = 200
     if not request.GET or form.is_valid():
         data = form.cleaned_data if request.GET else {}
@@ -151,7 +154,9 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
             date_to=data.get("date_to"),
         )
         kwargs = {"by": data.get("by") or page.choices[0][0]} if page.choices else {}
-        report = reports.REPORTS[name](filters, **kwargs).as_dict()
+        with replica_reads() as freshness:
+            report = reports.REPORTS[name](filters, **kwargs).as_dict()
+        report["freshness"] = freshness.as_dict()
     else:
         status = 400
     query = {key: value for key, value in request.GET.items() if value}
@@ -171,6 +176,7 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
         "pages": PAGES.values(),
         "form": form,
         "report": report,
+        "freshness": freshness,
         "csv_links": csv_links,
         "columns": [column.replace("_", " ") for column in report["columns"]] if report else [],
         "table": _table(report),

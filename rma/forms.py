@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from core.dates import date_in_range
 from core.exceptions import InvalidInput
@@ -72,7 +73,7 @@ class StockSerialInput(forms.TextInput):
     class Media:
         js = ["js/stock_picker.js"]
 
-    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
         field = super().render(name, value, attrs, renderer)
         return format_html('{}<datalist id="{}"></datalist>', field, self.attrs["list"])
 

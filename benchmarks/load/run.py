@@ -16,6 +16,11 @@ Targets (each for ``--duration`` seconds at each number of ``--clients``, wrk wi
 gunicorn runs with the production settings and config/gunicorn.py (override with --workers,
 --threads); the database is DATABASE_URL (default rma_load: created, migrated and filled once).
 Printed: requests/s, p50/p90/p99 latency, errors, and each target's ratio to the bare view.
+
+``--rates 650`` adds, for each target, a run at a constant offered rate (an open model,
+``benchmarks/load/constant_rate.py``: requests leave on a fixed timetable and latency counts from
+when each was due), the measurement for a latency bar at a served rate; ``--clients`` (wrk, a
+closed model) gives the maximum throughput. ``--clients`` with no number skips the wrk runs.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
+from benchmarks.load.constant_rate import constant_rate
 from benchmarks.serving import (
     DEFAULT_DATABASE_URL,
     OUT,
@@ -144,7 +150,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--duration", type=int, default=60)
-    parser.add_argument("--clients", type=int, nargs="+", default=[50, 100])
+    parser.add_argument("--clients", type=int, nargs="*", default=[50, 100])
+    parser.add_argument("--rates", type=float, nargs="*", default=[], help="constant offered rates (open model)")
     parser.add_argument("--targets", nargs="+", default=["bare", "status"])
     parser.add_argument("--api-path", default="/api/v1/rmas/")
     parser.add_argument("--workers", type=int, default=None)
@@ -181,6 +188,7 @@ def main() -> None:
     env = production_env(args.database_url, RMA_BENCHMARK_VIEWS="true", **RAISED_THROTTLES)
     port = free_port()
     results = []
+    open_results: list[dict] = []
     with gunicorn(env, port=port, log=OUT / "load-gunicorn.log", **settings):
         if "lookup" in args.targets:
             from rma.models import RMA
@@ -209,12 +217,33 @@ def main() -> None:
                     f"p99 {result['p99_ms']:6.1f} ms  errors {result['errors']}  (load {before['loadavg_1m_before']})",
                     flush=True,
                 )
+        for target in args.targets:
+            if target == "lookup":
+                continue  # a write per request: its bar is throughput, not a served rate's latency
+            for rate in args.rates:
+                time.sleep(args.pause)
+                before = conditions()
+                paths = [line for line in files[target].read_text().splitlines() if line]
+                summary = constant_rate(port, paths, rate=rate, duration=args.duration, headers=headers.get(target, ""))
+                summary.update(target=target, **before)
+                open_results.append(summary)
+                latency = summary["latency_ms"]
+                print(
+                    f"{target:7} {rate:6.0f} req/s offered  {summary['achieved_rps']:8.1f} answered/s  "
+                    f"p50 {latency['p50']} ms  p99 {latency['p99']} ms  max {latency['max']} ms  "
+                    f"errors {summary['error_count']}  (load {before['loadavg_1m_before']})",
+                    flush=True,
+                )
     bare = {r["clients"]: r["rps"] for r in results if r["target"] == "bare"}
     for r in results:
         if r["clients"] in bare:
             r["ratio_to_bare"] = round(r["rps"] / bare[r["clients"]], 3)
     workers = settings.get("workers") or f"default ({(os.cpu_count() or 1) * 2})"
-    summary = {"gunicorn": {"workers": workers, "threads": settings.get("threads") or "default (4)"}, "runs": results}
+    summary = {
+        "gunicorn": {"workers": workers, "threads": settings.get("threads") or "default (4)"},
+        "runs": results,
+        "constant_rate_runs": open_results,
+    }
     (OUT / "load.json").write_text(json.dumps(summary, indent=2))
     print()
     print("| target | clients | req/s | p50 ms | p99 ms | errors | vs bare |")
@@ -224,6 +253,16 @@ def main() -> None:
             f"| {r['target']} | {r['clients']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
             f"{r['errors']} | {r.get('ratio_to_bare', 0):.0%} |"
         )
+    if open_results:
+        print()
+        print("| target | offered req/s | answered req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in open_results:
+            latency = r["latency_ms"]
+            print(
+                f"| {r['target']} | {r['offered_rps']:.0f} | {r['achieved_rps']:.0f} | {latency['p50']} | "
+                f"{latency['p90']} | {latency['p99']} | {latency['p99.9']} | {latency['max']} | {r['error_count']} |"
+            )
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.requests.RequestIdMiddleware",
+    "core.replica.PrimaryAfterWriteMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -71,6 +72,20 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A PostgreSQL streaming replica, when given, serves the reports, their exports and the detection scan's
+# counting (core.replica); writes and everything else use the primary above.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+RMA_READ_REPLICA = ""
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    RMA_READ_REPLICA = "replica"
+DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+# Past this replay lag (or when it does not answer) the replica is passed over for the primary.
+RMA_REPLICA_MAX_LAG_SECONDS = env.float("RMA_REPLICA_MAX_LAG_SECONDS", default=300.0)
+# After a request that wrote, the same browser reads the primary for this long (it sees its own change).
+RMA_REPLICA_PIN_SECONDS = env.int("RMA_REPLICA_PIN_SECONDS", default=15)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -23,6 +23,12 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DJANGO_DB_CONNECT_TIMEOUT", 5))
+if "replica" in DATABASES:
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("The read replica is PostgreSQL: set DATABASE_REPLICA_URL=postgres://...")
+    # a replica that does not answer soon is passed over for the primary (core.replica)
+    replica_options = DATABASES["replica"].setdefault("OPTIONS", {})
+    replica_options.setdefault("connect_timeout", env.int("DJANGO_REPLICA_CONNECT_TIMEOUT", 2))
 
 # Celery: a real broker (Redis or RabbitMQ). Without one, tasks would run inside web requests.
 CELERY_TASK_ALWAYS_EAGER = False

@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import CACHES, INSTALLED_APPS, VAR_DIR, env
+from .base import CACHES, DATABASES, INSTALLED_APPS, VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-key-not-for-production")
@@ -16,6 +16,12 @@ MEDIA_ROOT = str(VAR_DIR / "test-media")
 INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 VAR_DIR.mkdir(exist_ok=True)
+
+# TEST MIRROR: "replica" is a second connection to the test database itself, not a real replica, so that
+# tests can see which alias the router (core.replica) picks; reads go to it only in tests that set
+# RMA_READ_REPLICA = "replica" (and allow the alias: ``django_db(databases=[...])``).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+RMA_READ_REPLICA = ""
 
 # Tests that clear the cache (rate-limit counters) clear the whole Redis database: each parallel test
 # worker gets a database of its own, so one worker's clearing never wipes another's counters mid-test.

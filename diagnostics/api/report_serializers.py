@@ -19,10 +19,21 @@ class ReportFiltersSerializer(serializers.Serializer):
     date_to = serializers.DateField(allow_null=True)
 
 
+class FreshnessSerializer(serializers.Serializer):
+    """Where the figures were read and how old they are (``core.replica.Freshness``)."""
+
+    read_from = serializers.ChoiceField(
+        choices=["primary", "replica"], help_text="`replica` when a read replica served the report."
+    )
+    data_as_of = serializers.DateTimeField(help_text="The moment the figures describe: now less the replica's lag.")
+    replica_lag_seconds = serializers.FloatField(help_text="How far the replica was behind the primary; 0 on it.")
+
+
 class ReportSerializer(serializers.Serializer):
     report = serializers.CharField(help_text="The report's name.")
     filters = ReportFiltersSerializer()
     columns = serializers.ListField(child=serializers.CharField(), help_text="The rows' columns, as in the CSV.")
+    freshness = FreshnessSerializer()
 
 
 def _by(*choices: str) -> serializers.ChoiceField:

@@ -1,5 +1,8 @@
 """``/api/v1/reports/...``: the failure reports as JSON (``reports/<name>/``) and as CSV (``reports/<name>.csv``).
 
+Reports are read from the read replica when one is configured (``core.replica``); how old the figures
+are is in the JSON's ``freshness`` and, for the CSV too, in the ``X-Data-As-Of`` header.
+
 ``?format=csv`` on the JSON path answers the CSV too (SPEC §8); the schema documents the CSV as an operation
 of its own, so a generated client reads each answer with one type.
 """
@@ -21,6 +24,7 @@ from core.api.input import DayField, StrictInput
 from core.api.permissions import ActionPermission
 from core.csv_safety import SafeDictWriter
 from core.exceptions import InvalidInput
+from core.replica import replica_reads
 from diagnostics import reports
 from diagnostics.api.report_serializers import SERIALIZERS
 
@@ -120,8 +124,9 @@ class ReportView(APIView):
             kwargs["by"] = by
         elif data["by"]:
             raise InvalidInput("This report has no `by`.", code="invalid_by", field="by")
-        result = reports.REPORTS[self.report](report_filters(data), **kwargs)
-        response = Response(result.as_dict())
+        with replica_reads() as freshness:
+            result = reports.REPORTS[self.report](report_filters(data), **kwargs)
+        response = Response({**result.as_dict(), "freshness": freshness.as_dict()}, headers=freshness.headers())
         if request.accepted_renderer.format == "csv":
             response["Content-Disposition"] = f'attachment; filename="{self.report}.csv"'
         return response

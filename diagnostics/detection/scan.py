@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings as django_settings
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 from core.importing import import_lock
+from core.replica import read_alias, replica_reads
 from diagnostics.detection.engine import NO_WARRANTY_END, Cell, CellKey, Fleet, Result, Settings, detect
 from diagnostics.models import Component, Diagnosis, FaultSignal
 from rma.models import Device, ProductModel
@@ -49,8 +50,11 @@ def known_cutoff(as_of: date) -> datetime:
     return timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))
 
 
+@replica_reads()
 def fleet_load(*, as_of: date) -> Fleet:
     """The installed base shipped by ``as_of`` and the confirmed failures known on it, grouped in SQL.
+
+    Read from the read replica when one is configured (``core.replica``): the counts lead to no write.
 
     A failure counts when its return was reported by ``as_of``, its diagnosis was made by then,
     and that diagnosis (the return's latest one known then) confirmed a failed component; a unit's
@@ -80,7 +84,7 @@ def fleet_load(*, as_of: date) -> Fleet:
     )
     inner_sql, params = first_failures.query.sql_with_params()
     device = Device._meta.db_table
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         # group the (unit, component) firsts by what the engine needs; the inner query's columns are,
         # in order, the unit, the component and the first report
         cursor.execute(
