@@ -42,6 +42,7 @@ class DemoBuilder(FleetBuilder):
 
     def build(self) -> DemoSummary:
         self.reference_data()
+        self.centres()
         self.fleet()
         self.history()
         self.detection()
@@ -71,6 +72,14 @@ class DemoBuilder(FleetBuilder):
         self.paid_returns()
         self.rejected_and_cancelled()
         self.nff_return()
+        self.assign_work()
+
+    def assign_work(self) -> None:
+        """The technician has taken some of London's open returns; the rest wait, unassigned, in the queues."""
+        open_here = RMA.objects.filter(centre__code="LON", status__in=(S.RECEIVED, S.DIAGNOSING, S.REPAIRING))
+        for rma in open_here.order_by("due_at", "id")[:4]:
+            rma_services.rma_take(rma=rma, **self.staff())
+        self.summary.assigned = RMA.objects.filter(assignee__isnull=False).count()
 
     def in_warranty_return(self, status: str) -> RMA:
         device = self.pick(self.in_warranty())

@@ -239,3 +239,15 @@ def test_the_centre_admin_refuses_an_unknown_country(client, supervisor):
     assert response.status_code == 200
     assert "unknown_country" in response.content.decode()
     assert not RepairCentre.objects.exists()
+
+
+def test_seed_demo_has_two_centres_in_two_countries_with_assigned_and_unassigned_work(db, settings):
+    from demo.seed import demo_seed
+
+    summary = demo_seed(devices=400, seed=7)
+    assert summary.centres == ["LON", "MUC"]
+    assert set(RepairCentre.objects.values_list("country", flat=True)) == {"GB", "DE"}
+    open_returns = RMA.objects.exclude(status__in=["closed", "rejected", "cancelled"])
+    assert open_returns.filter(assignee__isnull=False).exists()
+    assert open_returns.filter(assignee__isnull=True).exists()
+    assert set(open_returns.values_list("centre__code", flat=True)) == {"LON", "MUC"}
