@@ -108,7 +108,9 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, staff: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         users = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
-        self.fields["assignee"].queryset = staff if staff is not None else users
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = staff if staff is not None else users
 
 
 class ReceiveScanForm(forms.Form):

@@ -31,8 +31,9 @@ class RepairCentreForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if "staff" in self.fields:
-            self.fields["staff"].queryset = get_user_model().objects.filter(is_staff=True).order_by("username")
+        staff = self.fields.get("staff")
+        if isinstance(staff, forms.ModelMultipleChoiceField):
+            staff.queryset = get_user_model().objects.filter(is_staff=True).order_by("username")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -344,7 +344,7 @@ class RMAAdmin(ActionModelAdmin):
 
     @admin.display(description="who", ordering="assignee__username")
     def assignee_name(self, rma: RMA) -> str:
-        return rma.assignee.get_username() if rma.assignee_id else "—"
+        return rma.assignee.get_username() if rma.assignee is not None else "—"
 
     def get_ordering(self, request):
         """A queue is worked oldest due first."""

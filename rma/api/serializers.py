@@ -124,7 +124,7 @@ class RMASerializer(ModelOutput):
 class RepairCentreSerializer(ModelOutput):
     """A repair centre (SPEC §13): where returns are sent, its calendar and service levels, and its staff."""
 
-    staff = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    staff: serializers.Field = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
 
     class Meta:
         model = RepairCentre

@@ -40,6 +40,10 @@ def _assignee_get(username: str) -> Any:
     return user
 
 
+def _centre_name(rma: RMA) -> str:
+    return rma.centre.name if rma.centre is not None else "no centre"
+
+
 def _at_centre(locked: RMA, user: Any) -> bool:
     return locked.centre_id is None or user.repair_centres.filter(pk=locked.centre_id).exists()
 
@@ -49,7 +53,7 @@ def _assign(locked: RMA, change: Change, assignee: Any) -> None:
         raise TransitionRefused(f"{locked.number} is {locked.get_status_display().lower()}.", code="rma_final")
     if assignee is not None and not _at_centre(locked, assignee):
         raise InvalidInput(
-            f"{assignee.get_username()} is not on the staff of {locked.centre.name}.",
+            f"{assignee.get_username()} is not on the staff of {_centre_name(locked)}.",
             code="assignee_not_at_centre",
             field="assignee",
         )
@@ -88,12 +92,12 @@ def rma_take(*, rma: RMA, actor: Actor, source: str) -> RMA:
             raise ActionNotPermitted("Only a member of staff takes a return.", code="permission_denied")
         if locked.assignee_id is not None and locked.assignee_id != user.pk:
             raise TransitionRefused(
-                f"{locked.number} is already assigned to {locked.assignee.get_username()}: ask a supervisor.",
+                f"{locked.number} is already assigned to someone else: ask a supervisor.",
                 code="already_assigned",
             )
         if not _at_centre(locked, user):
             raise TransitionRefused(
-                f"{locked.number} is worked on at {locked.centre.name}, where you are not on the staff.",
+                f"{locked.number} is worked on at {_centre_name(locked)}, where you are not on the staff.",
                 code="not_at_centre",
             )
         _assign(locked, change, user)
