@@ -192,7 +192,7 @@ class ActionModelAdmin(admin.ModelAdmin):
         kwargs = self.bulk_form_kwargs(request, action, objects)
         applying = "_bulk_apply" in request.POST
         form = action.form(request.POST if applying else None, **kwargs)
-        needs_input = any(field.required for field in form.fields.values()) or bool(form.fields)
+        needs_input = bool(form.fields)  # asked once, even when every field is optional
         opts = self._opts()
         context = {
             **self.admin_site.each_context(request),

@@ -125,6 +125,11 @@ class RepairCentreSerializer(ModelOutput):
     """A repair centre (SPEC §13): where returns are sent, its calendar and service levels, and its staff."""
 
     staff: serializers.Field = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    service_levels = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        read_only=True,
+        help_text='Targets per status overriding the site\'s, e.g. {"received": {"business_days": 2}}.',
+    )
 
     class Meta:
         model = RepairCentre
