@@ -37,7 +37,10 @@ class Customer(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     organisation = models.CharField(max_length=200, blank=True)
     country = models.CharField(
-        max_length=2, blank=True, help_text="ISO 3166-1 alpha-2, upper-case; routes the returns (SPEC §13)."
+        max_length=2,
+        blank=True,
+        db_default="",  # the PostgreSQL device import inserts customers by COPY, naming its own columns
+        help_text="ISO 3166-1 alpha-2, upper-case; routes the returns (SPEC §13).",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
