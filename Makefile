@@ -10,7 +10,7 @@ PUBLIC_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 SITE_ENV := RMA_PUBLIC_BASE_URL=$${RMA_PUBLIC_BASE_URL:-http://$(PUBLIC_HOST):$(PORT)}
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test lint format migrate seed serve worker beat serve-prod clean
+.PHONY: run test lint format migrate seed serve worker beat serve-prod clean messages
 
 $(STAMP): requirements/base.txt requirements/dev.txt requirements/production.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy core rma diagnostics config demo tests/generators
+
+# The customers' languages (README "Languages"): extract the marked texts into every catalogue, and
+# compile the catalogues (msgfmt, from GNU gettext) into the committed .mo files.
+LOCALES := fr es pt_BR ar
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages $(addprefix -l ,$(LOCALES)) --no-obsolete --add-location=file \
+		-i tests -i benchmarks -i .venv -i var -i static
+	$(BIN)/python manage.py compilemessages $(addprefix -l ,$(LOCALES)) --ignore .venv
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

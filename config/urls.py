@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 
 from core.health import healthz, readyz
 from core.login_limits import admin_login
 
-admin.site.site_header = "Returns and root cause"
-admin.site.site_title = "Returns admin"
-admin.site.index_title = "Repair centre"
+admin.site.site_header = gettext_lazy("Returns and root cause")
+admin.site.site_title = gettext_lazy("Returns admin")
+admin.site.index_title = gettext_lazy("Repair centre")
 
 # A URL no pattern matches: JSON under /api/ (the API's error format), the usual page elsewhere.
 handler404 = "core.api.errors.not_found"

@@ -25,6 +25,7 @@ from typing import Any
 
 from core.actors import Actor, staff_actor
 from core.exceptions import ActionNotPermitted, TransitionRefused
+from core.phrases import Said
 
 Data = dict[str, Any]
 
@@ -77,7 +78,7 @@ class Action:
     lead: Callable[[Any], bool] = _never
     style: str = "default"  # "primary", "default" or "danger" (a danger button always comes last)
     anonymous_sources: frozenset[str] = frozenset()  # sources that may act with no signed-in user
-    customer_message: str = ""  # what the customer reads on the timeline and in the e-mail
+    customer_message: Said = field(default_factory=Said)  # what the customer reads on the timeline and in the e-mail
     reason_required: bool = False
     refresh_label: str = ""  # a second admin button redrawing the form without acting (e.g. suggestions)
     # A valid input for this object in the API's shape: the OpenAPI example and the tests' perform().

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext
 
 from core.actions import Action, registry
 from core.exceptions import DomainError
@@ -155,7 +156,7 @@ class ActionModelAdmin(admin.ModelAdmin):
         dangers = [action for action in offered if action.style == "danger"]
         return [
             {
-                "label": action.label,
+                "label": gettext(action.label),
                 "url": reverse(f"admin:{self._url_name('act')}", args=[obj.pk, action.name]),
                 "style": style,
                 "name": action.name,
@@ -290,7 +291,11 @@ class ActionModelAdmin(admin.ModelAdmin):
                     form.add_error(None, f"{error.message} ({error.code})")
             else:
                 self.log_change(request, obj, action.label)  # the History page lists what was done here
-                self.message_user(request, f"{obj}: {action.label} done.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    gettext("%(object)s: %(action)s done.") % {"object": obj, "action": gettext(action.label)},
+                    messages.SUCCESS,
+                )
                 return HttpResponseRedirect(change_url)
         panels = list(self.action_panels(request, obj, action, form))
         for provider in ACTION_PANELS(self.action_kind):
@@ -299,7 +304,7 @@ class ActionModelAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": opts,
-            "title": f"{action.label}: {obj}",
+            "title": f"{gettext(action.label)}: {obj}",
             "object": obj,
             "action": action,
             "form": form,

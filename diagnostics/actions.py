@@ -11,8 +11,11 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from core.actions import Action, Kind, declare
 from core.admin import ConfirmForm
+from core.phrases import say
 from diagnostics import fault_signals, lifecycle, selectors, services
 from diagnostics import forms as f
 from diagnostics.api import inputs
@@ -57,7 +60,7 @@ declare(
     Action(
         RETURN,
         "record_diagnosis",
-        "Record diagnosis",
+        gettext_noop("Record diagnosis"),
         (PROCESS, "diagnostics.add_diagnosis"),
         services.diagnosis_record,
         from_statuses=frozenset({R.DIAGNOSING, R.AWAITING_CUSTOMER}),
@@ -77,7 +80,7 @@ declare(
     Action(
         RETURN,
         "grant_goodwill",
-        "Grant goodwill replacement",
+        gettext_noop("Grant goodwill replacement"),
         APPROVE_GOODWILL,
         services.goodwill_grant,
         to_status=R.REPLACING,
@@ -90,7 +93,7 @@ declare(
         offer=_goodwill_possible,
         lead=_goodwill_possible,
         permission_message="Only a supervisor can approve a goodwill replacement.",
-        customer_message=(
+        customer_message=say(
             "Your device is outside its warranty, but we would like to keep it to find out why it failed. "
             "A replacement is on its way to you, free of charge. Thank you for helping us improve."
         ),
@@ -100,7 +103,7 @@ declare(
     Action(
         RETURN,
         "retain_unit",
-        "Retain unit for analysis",
+        gettext_noop("Retain unit for analysis"),
         PROCESS,
         services.unit_retain,
         from_statuses=frozenset(
@@ -115,7 +118,7 @@ declare(
     Action(
         RETURN,
         "dispose_unit",
-        "Scrap or refurbish unit",
+        gettext_noop("Scrap or refurbish unit"),
         PROCESS,
         services.unit_dispose,
         from_statuses=frozenset({R.DIAGNOSING, R.AWAITING_CUSTOMER, R.REPLACING, R.SHIPPED, R.CLOSED}),
@@ -234,7 +237,7 @@ declare(
     Action(
         CASE,
         "assign",
-        "Assign",
+        gettext_noop("Assign"),
         WORK_ON_CASES,
         services.rca_case_assign,
         from_statuses=OPEN_CASE,
@@ -249,7 +252,7 @@ declare(
     Action(
         CASE,
         "add_findings",
-        "Add findings",
+        gettext_noop("Add findings"),
         WORK_ON_CASES,
         services.rca_case_add_findings,
         from_statuses=OPEN_CASE,
@@ -263,7 +266,7 @@ declare(
     Action(
         CASE,
         "attach",
-        "Attach a file",
+        gettext_noop("Attach a file"),
         WORK_ON_CASES,
         services.rca_case_attach,
         from_statuses=OPEN_CASE,
@@ -275,7 +278,7 @@ declare(
     Action(
         CASE,
         "close",
-        "Close with conclusion",
+        gettext_noop("Close with conclusion"),
         WORK_ON_CASES,
         services.rca_case_close,
         from_statuses=OPEN_CASE,
@@ -299,7 +302,7 @@ declare(
     Action(
         DIAGNOSIS,
         "attach",
-        "Attach a file",
+        gettext_noop("Attach a file"),
         "diagnostics.add_diagnosisattachment",
         services.diagnosis_attach,
         form=f.DiagnosisAttachForm,
@@ -309,7 +312,7 @@ declare(
     Action(
         ADVISORY,
         "publish",
-        "Publish",
+        gettext_noop("Publish"),
         MANAGE_ADVISORIES,
         services.advisory_publish,
         from_statuses=frozenset({"draft"}),
@@ -324,7 +327,7 @@ declare(
     Action(
         ADVISORY,
         "notify_owners",
-        "E-mail owners of affected units",
+        gettext_noop("E-mail owners of affected units"),
         MANAGE_ADVISORIES,
         services.advisory_notify_owners,
         from_statuses=frozenset({"published"}),
@@ -338,7 +341,7 @@ declare(
     Action(
         ADVISORY,
         "withdraw",
-        "Withdraw",
+        gettext_noop("Withdraw"),
         MANAGE_ADVISORIES,
         services.advisory_withdraw,
         from_statuses=frozenset({"published"}),
@@ -358,7 +361,7 @@ declare(
     Action(
         SIGNAL,
         "acknowledge",
-        "Acknowledge",
+        gettext_noop("Acknowledge"),
         MANAGE_SIGNALS,
         fault_signals.fault_signal_acknowledge,
         from_statuses=frozenset({F.OPEN}),
@@ -372,7 +375,7 @@ declare(
     Action(
         SIGNAL,
         "link",
-        "Link to a pattern",
+        gettext_noop("Link to a pattern"),
         MANAGE_SIGNALS,
         fault_signals.fault_signal_link,
         from_statuses=frozenset({F.OPEN, F.ACKNOWLEDGED, F.LINKED}),
@@ -385,7 +388,7 @@ declare(
     Action(
         SIGNAL,
         "dismiss",
-        "Dismiss",
+        gettext_noop("Dismiss"),
         MANAGE_SIGNALS,
         fault_signals.fault_signal_dismiss,
         from_statuses=frozenset({F.OPEN, F.ACKNOWLEDGED, F.LINKED}),

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.actors import Actor, staff_actor
 from core.exceptions import ActionNotPermitted, InvalidInput
+from core.phrases import Said, say
 from diagnostics.advisories import (
     advisory_create,
     advisory_notify_owners,
@@ -32,16 +33,21 @@ from rma import policy
 from rma import services as rma_services
 from rma.models import RMA
 
-OUTCOME_MESSAGES: dict[str, str] = {
-    Diagnosis.Outcome.CONFIRMED: "Our technician has found the fault: the {component} failed.",
-    Diagnosis.Outcome.CAUSE_UNKNOWN: "Our technician has found that the {component} failed; we are looking into why.",
-    Diagnosis.Outcome.NO_FAULT_FOUND: (
-        "Our technician tested your device thoroughly and could not find a fault. We will return it to you."
-    ),
-    Diagnosis.Outcome.CUSTOMER_DAMAGE: (
-        "Our technician found damage to the {component} that is not covered. We will explain your options."
-    ),
-}
+
+def outcome_message(outcome: str, component: str) -> Said:
+    """What the customer is told a diagnosis found (``component`` is the part's name, as staff named it)."""
+    if outcome == Diagnosis.Outcome.CONFIRMED:
+        return say("Our technician has found the fault: the %(component)s failed.", component=component)
+    if outcome == Diagnosis.Outcome.CAUSE_UNKNOWN:
+        return say(
+            "Our technician has found that the %(component)s failed; we are looking into why.", component=component
+        )
+    if outcome == Diagnosis.Outcome.CUSTOMER_DAMAGE:
+        return say(
+            "Our technician found damage to the %(component)s that is not covered. We will explain your options.",
+            component=component,
+        )
+    return say("Our technician tested your device thoroughly and could not find a fault. We will return it to you.")
 
 
 def component_get(code: str) -> Component:
@@ -154,7 +160,7 @@ def diagnosis_record(
         actor=actor,
         source=source,
         summary=summary,
-        customer_message=OUTCOME_MESSAGES[outcome].format(component=component.name.lower()),
+        customer_message=outcome_message(outcome, component.name.lower()),
         repeat=repeat,
         data={
             "component": component.code,

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from core.actions import Action, Kind, declare
 from core.admin import ConfirmForm
+from core.phrases import say
 from rma import forms, lifecycle, selectors, services
 from rma.api import serializers as s
 from rma.models import RMA, Compensation
@@ -75,7 +78,7 @@ def _ship_leads(rma: RMA) -> bool:
 CONFIRM_OWNERSHIP = Action(
     RETURN,
     "confirm_ownership",
-    "Confirm ownership",
+    gettext_noop("Confirm ownership"),
     PROCESS,
     services.rma_confirm_ownership,
     from_statuses=frozenset({S.SUBMITTED}),
@@ -88,7 +91,7 @@ CONFIRM_OWNERSHIP = Action(
     intro="Confirm when a proof of purchase shows that the person who started the return owns the unit.",
     offer=_ownership_in_question,
     lead=_ownership_in_question,
-    customer_message=(
+    customer_message=say(
         "Thank you: we have checked your proof of purchase and confirmed that the device is yours. "
         "We will now look at your return."
     ),
@@ -98,7 +101,7 @@ CONFIRM_OWNERSHIP = Action(
 REFUSE_OWNERSHIP = Action(
     RETURN,
     "refuse_ownership",
-    "Refuse ownership",
+    gettext_noop("Refuse ownership"),
     lifecycle.REJECT,
     services.rma_refuse_ownership,
     to_status=S.REJECTED,
@@ -108,7 +111,7 @@ REFUSE_OWNERSHIP = Action(
     description="Ownership could not be confirmed: the return is rejected and the unit keeps its owner (supervisors).",
     intro="Ownership could not be confirmed: the return is rejected and the unit keeps its registered owner.",
     offer=_ownership_in_question,
-    customer_message=(
+    customer_message=say(
         "We are sorry, we could not confirm that this device is yours, so we cannot accept this return. "
         "If you think this is a mistake, please reply to this e-mail."
     ),
@@ -119,14 +122,14 @@ REFUSE_OWNERSHIP = Action(
 SUPERSEDE = Action(
     RETURN,
     "supersede",
-    "Superseded by the owner's return",
+    gettext_noop("Superseded by the owner's return"),
     PROCESS,
     services.rma_supersede,
     to_status=S.CANCELLED,
     from_statuses=frozenset({S.SUBMITTED}),
     api=False,
     anonymous_sources=frozenset({"page"}),
-    customer_message=(
+    customer_message=say(
         "This return has been closed: the registered owner of the device has started a return for it. "
         "If you think this is a mistake, please reply to this e-mail."
     ),
@@ -135,7 +138,7 @@ SUPERSEDE = Action(
 AUTHORIZE = Action(
     RETURN,
     "authorize",
-    "Authorize return",
+    gettext_noop("Authorize return"),
     PROCESS,
     services.rma_authorize,
     to_status=S.AUTHORIZED,
@@ -147,13 +150,13 @@ AUTHORIZE = Action(
     ),
     offer=lambda rma: not _ownership_in_question(rma),
     lead=_always,
-    customer_message="Your return is approved. Please pack the device and send it to our repair centre.",
+    customer_message=say("Your return is approved. Please pack the device and send it to our repair centre."),
     style="primary",
 )
 REJECT = Action(
     RETURN,
     "reject",
-    "Reject",
+    gettext_noop("Reject"),
     lifecycle.REJECT,
     services.rma_reject,
     to_status=S.REJECTED,
@@ -166,7 +169,7 @@ REJECT = Action(
 CANCEL = Action(
     RETURN,
     "cancel",
-    "Cancel",
+    gettext_noop("Cancel"),
     PROCESS,
     services.rma_cancel,
     to_status=S.CANCELLED,
@@ -175,40 +178,40 @@ CANCEL = Action(
     description="Cancel a return that has not arrived yet.",
     style="danger",
     anonymous_sources=frozenset({"page", "task"}),
-    customer_message="Your return has been cancelled.",
+    customer_message=say("Your return has been cancelled."),
     example=lambda rma: {"reason": "Customer changed their mind."},
 )
 RECEIVE = Action(
     RETURN,
     "receive",
-    "Mark received",
+    gettext_noop("Mark received"),
     PROCESS,
     services.rma_receive,
     to_status=S.RECEIVED,
     form=forms.ReceiveForm,
     serializer=s.ReceiveSerializer,
     description="The unit has arrived (authorized → received); the repair centre now holds it.",
-    customer_message="Your device has arrived at our repair centre. Thank you for sending it.",
+    customer_message=say("Your device has arrived at our repair centre. Thank you for sending it."),
     lead=_always,
     style="primary",
 )
 START_DIAGNOSIS = Action(
     RETURN,
     "start_diagnosis",
-    "Start diagnosis",
+    gettext_noop("Start diagnosis"),
     PROCESS,
     services.rma_start_diagnosis,
     to_status=S.DIAGNOSING,
     form=ConfirmForm,
     api=False,  # the API's diagnose starts the diagnosis of a received return itself
-    customer_message="A technician has started examining your device.",
+    customer_message=say("A technician has started examining your device."),
     lead=_always,
     style="primary",
 )
 QUOTE = Action(
     RETURN,
     "quote",
-    "Send repair quote",
+    gettext_noop("Send repair quote"),
     PROCESS,
     services.rma_quote,
     to_status=S.AWAITING_CUSTOMER,
@@ -224,7 +227,7 @@ QUOTE = Action(
 ACCEPT_QUOTE = Action(
     RETURN,
     "accept_quote",
-    "Quote accepted",
+    gettext_noop("Quote accepted"),
     lifecycle.APPROVE_QUOTE,
     services.rma_accept_quote,
     to_status=S.REPAIRING,
@@ -242,7 +245,7 @@ ACCEPT_QUOTE = Action(
 DECLINE_QUOTE = Action(
     RETURN,
     "decline_quote",
-    "Quote declined",
+    gettext_noop("Quote declined"),
     lifecycle.APPROVE_QUOTE,
     services.rma_decline_quote,
     from_statuses=frozenset({S.AWAITING_CUSTOMER}),
@@ -259,7 +262,7 @@ DECLINE_QUOTE = Action(
 REPAIR = Action(
     RETURN,
     "repair",
-    "Start repair",
+    gettext_noop("Start repair"),
     PROCESS,
     services.rma_repair,
     to_status=S.REPAIRING,
@@ -268,13 +271,13 @@ REPAIR = Action(
     description="Start a repair covered by warranty (diagnosing → repairing).",
     offer=_repair_possible,
     lead=_found_a_fault,
-    customer_message="Your device is being repaired at no charge.",
+    customer_message=say("Your device is being repaired at no charge."),
     style="primary",
 )
 REPLACE = Action(
     RETURN,
     "replace",
-    "Replace unit",
+    gettext_noop("Replace unit"),
     PROCESS,
     services.rma_replace,
     to_status=S.REPLACING,
@@ -285,13 +288,13 @@ REPLACE = Action(
     ),
     offer=lambda rma: rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PAID) and rma.replacement_device_id is None,
     lead=_found_a_fault,
-    customer_message="We are replacing your device at no charge. The replacement is being prepared.",
+    customer_message=say("We are replacing your device at no charge. The replacement is being prepared."),
     example=lambda rma: {"replacement_serial": f"REPL-{rma.pk}"},
 )
 SHIP = Action(
     RETURN,
     "ship",
-    "Ship",
+    gettext_noop("Ship"),
     PROCESS,
     services.rma_ship,
     to_status=S.SHIPPED,
@@ -308,7 +311,7 @@ SHIP = Action(
 CLOSE = Action(
     RETURN,
     "close",
-    "Close",
+    gettext_noop("Close"),
     PROCESS,
     services.rma_close,
     to_status=S.CLOSED,
@@ -326,7 +329,7 @@ CLOSE = Action(
 REFUND = Action(
     RETURN,
     "refund",
-    "Refund and close",
+    gettext_noop("Refund and close"),
     lifecycle.APPROVE_REFUND,
     services.rma_refund,
     to_status=S.CLOSED,
@@ -353,7 +356,7 @@ REFUND = Action(
 NOTE = Action(
     RETURN,
     "note",
-    "Add note",
+    gettext_noop("Add note"),
     PROCESS,
     services.rma_add_note,
     from_statuses=frozenset(lifecycle.TRANSITIONS),
@@ -394,7 +397,7 @@ TAKE = Action(
 APPROVE_COMPENSATION = Action(
     RETURN,
     "approve_compensation",
-    "Decide compensation",
+    gettext_noop("Decide compensation"),
     lifecycle.APPROVE_COMPENSATION,
     services.compensation_approve,
     from_statuses=frozenset(

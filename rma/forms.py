@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from core.dates import date_in_range
 from core.exceptions import InvalidInput
@@ -159,33 +160,33 @@ class NoteForm(forms.Form):
 
 class ReturnStartForm(forms.Form):
     serial_number = forms.CharField(
-        label="Serial number",
+        label=_("Serial number"),
         max_length=64,
-        help_text="Printed on the label on the back of the device or its box, and shown in Settings › About.",
-        error_messages={"required": "Please enter your device's serial number."},
+        help_text=_("Printed on the label on the back of the device or its box, and shown in Settings › About."),
+        error_messages={"required": _("Please enter your device's serial number.")},
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )
     name = forms.CharField(
-        label="Your name",
+        label=_("Your name"),
         max_length=200,
-        error_messages={"required": "Please tell us your name."},
+        error_messages={"required": _("Please tell us your name.")},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
-        label="Your e-mail address",
+        label=_("Your e-mail address"),
         max_length=254,
-        help_text="We send your return number and updates here.",
+        help_text=_("We send your return number and updates here."),
         error_messages={
-            "required": "Please enter your e-mail address.",
-            "invalid": "Please enter an e-mail address like name@example.com.",
+            "required": _("Please enter your e-mail address."),
+            "invalid": _("Please enter an e-mail address like name@example.com."),
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     fault_description = forms.CharField(
-        label="What went wrong?",
+        label=_("What went wrong?"),
         max_length=4000,
-        help_text="What happens, since when, and anything that seems to trigger it.",
-        error_messages={"required": "Please describe the fault, even in a few words."},
+        help_text=_("What happens, since when, and anything that seems to trigger it."),
+        error_messages={"required": _("Please describe the fault, even in a few words.")},
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     # A one-time id from the page that showed the form: submitting twice opens one return.
@@ -194,19 +195,19 @@ class ReturnStartForm(forms.Form):
 
 class ReturnLookupForm(forms.Form):
     rma_number = forms.CharField(
-        label="Return number",
+        label=_("Return number"),
         max_length=20,
-        help_text="It starts with RMA‑, for example RMA‑7KQ2M9XD. It is in our e-mails to you.",
-        error_messages={"required": "Please enter your return number."},
+        help_text=_("It starts with RMA‑, for example RMA‑7KQ2M9XD. It is in our e-mails to you."),
+        error_messages={"required": _("Please enter your return number.")},
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )
     email = forms.EmailField(
-        label="Your e-mail address",
+        label=_("Your e-mail address"),
         max_length=254,
-        help_text="The one you gave when you started the return.",
+        help_text=_("The one you gave when you started the return."),
         error_messages={
-            "required": "Please enter your e-mail address.",
-            "invalid": "Please enter an e-mail address like name@example.com.",
+            "required": _("Please enter your e-mail address."),
+            "invalid": _("Please enter an e-mail address like name@example.com."),
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -214,23 +215,23 @@ class ReturnLookupForm(forms.Form):
 
 class ProofOfPurchaseForm(forms.Form):
     file = forms.FileField(
-        label="Your proof of purchase",
+        label=_("Your proof of purchase"),
         max_length=255,
-        help_text="A photo (JPEG or PNG) or a PDF of the receipt or invoice, up to 10 MB.",
+        help_text=_("A photo (JPEG or PNG) or a PDF of the receipt or invoice, up to 10 MB."),
         error_messages={
-            "required": "Please choose the file of your receipt or invoice.",
-            "empty": "The file is empty.",
-            "invalid": "Please choose the file of your receipt or invoice.",
-            "max_length": "Please give the file a shorter name.",
+            "required": _("Please choose the file of your receipt or invoice."),
+            "empty": _("The file is empty."),
+            "invalid": _("Please choose the file of your receipt or invoice."),
+            "max_length": _("Please give the file a shorter name."),
         },
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,application/pdf,.jpg,.jpeg,.png,.pdf"}),
     )
 
 
 class FollowUpAnswerForm(forms.Form):
-    answer = forms.ChoiceField(choices=[("working", "Working"), ("still_failing", "Still failing")])
+    answer = forms.ChoiceField(choices=[("working", _("Working")), ("still_failing", _("Still failing"))])
     description = forms.CharField(
-        label="What is happening now? (optional)",
+        label=_("What is happening now? (optional)"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -238,7 +239,7 @@ class FollowUpAnswerForm(forms.Form):
 
 
 class QuoteAnswerForm(forms.Form):
-    answer = forms.ChoiceField(choices=[("accept", "Accept"), ("decline", "Decline")])
+    answer = forms.ChoiceField(choices=[("accept", _("Accept")), ("decline", _("Decline"))])
 
 
 class CompensationForm(forms.Form):

@@ -7,6 +7,7 @@ applies them.
 
 from __future__ import annotations
 
+from core.phrases import Said, say
 from rma.models import RMA
 
 S = RMA.Status
@@ -29,18 +30,18 @@ FINAL_STATUSES = frozenset(status for status, nexts in TRANSITIONS.items() if no
 OPEN_STATUSES = frozenset(TRANSITIONS) - FINAL_STATUSES
 
 # What the customer reads for each status: plain words, saying what happens next.
-CUSTOMER_SENTENCES: dict[str, str] = {
-    S.SUBMITTED: "We have your request and are checking it. You will hear from us within one working day.",
-    S.AUTHORIZED: "Your return is approved. Please send the device to us using the instructions we e-mailed you.",
-    S.RECEIVED: "Your device has arrived at our repair centre and is waiting for a technician.",
-    S.DIAGNOSING: "A technician is examining your device to find out what went wrong.",
-    S.AWAITING_CUSTOMER: "We need your answer: please look at the repair quote we sent you.",
-    S.REPAIRING: "Your device is being repaired.",
-    S.REPLACING: "A replacement device is being prepared for you.",
-    S.SHIPPED: "Your device is on its way back to you.",
-    S.CLOSED: "Your return is complete. Thank you for your patience.",
-    S.REJECTED: "We could not accept this return.",
-    S.CANCELLED: "This return was cancelled.",
+CUSTOMER_SENTENCES: dict[str, Said] = {
+    S.SUBMITTED: say("We have your request and are checking it. You will hear from us within one working day."),
+    S.AUTHORIZED: say("Your return is approved. Please send the device to us using the instructions we e-mailed you."),
+    S.RECEIVED: say("Your device has arrived at our repair centre and is waiting for a technician."),
+    S.DIAGNOSING: say("A technician is examining your device to find out what went wrong."),
+    S.AWAITING_CUSTOMER: say("We need your answer: please look at the repair quote we sent you."),
+    S.REPAIRING: say("Your device is being repaired."),
+    S.REPLACING: say("A replacement device is being prepared for you."),
+    S.SHIPPED: say("Your device is on its way back to you."),
+    S.CLOSED: say("Your return is complete. Thank you for your patience."),
+    S.REJECTED: say("We could not accept this return."),
+    S.CANCELLED: say("This return was cancelled."),
 }
 
 PROCESS = "rma.process_rma"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import re
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,11 +30,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from kombu.exceptions import OperationalError as BrokerError
 
+from core.phrases import said_json, said_render
 from core.tasks import enqueue
 from rma import lifecycle, public
+from rma.languages import customer_language
 from rma.models import RMA, Customer, OutboxMessage, RMAEvent, is_erased_email
 from rma.status_links import status_link_issue, status_url
 
@@ -60,7 +63,8 @@ def outbox_enqueue(
     """Write an e-mail to ``customer`` into the outbox, to be delivered after the transaction commits.
 
     ``template`` names ``templates/emails/<template>.txt``, ``.html`` and ``_subject.txt``; they are
-    rendered at delivery with ``context`` (JSON-serialisable) plus ``customer_name`` and, when ``rma``
+    rendered at delivery, in the customer's language, with ``context`` (facts and sayings, made
+    JSON-serialisable by ``core.phrases.said_json``) plus ``customer_name`` and, when ``rma``
     is given, ``rma_number`` and a fresh secret ``status_url``. ``key`` is unique: enqueueing the same
     key again returns the existing row and sends nothing more. Nothing is written for an erased customer:
     the message returned is not saved.
@@ -74,7 +78,7 @@ def outbox_enqueue(
             "to_email": customer.email,
             "rma": rma,
             "template": template,
-            "context": context,
+            "context": said_json(context),
         },
     )
     if created:
@@ -107,26 +111,29 @@ EVENT_TEMPLATES = {"create": "rma_acknowledgement", "close": "rma_closed", "refu
 
 
 def event_context(event: RMAEvent, rma: RMA) -> dict[str, Any]:
-    """What an event's e-mail says, fixed at the moment of the change.
+    """What an event's e-mail says, fixed at the moment of the change: facts and the product's sentences
+    as messages (``core.phrases``), said in the customer's language when the e-mail is rendered.
 
     The subject (``emails/rma_event_subject.txt``) follows the event's ``action``; a return that
     ended (rejected, cancelled) has nothing left to work toward.
     """
     outcome = public.expected_outcome(rma)
     ended = rma.status in lifecycle.FINAL_STATUSES
-    return {
-        "message": event.customer_message,
-        "action": event.action,
-        "status": rma.status,
-        "resolution": rma.resolution,
-        "replacement": rma.replacement_device_id is not None,
-        "status_sentence": lifecycle.CUSTOMER_SENTENCES[rma.status],
-        "outcome": "" if ended else outcome.text,
-        "outcome_by": "" if ended else public.day(outcome.by),
-        "warranty_position": public.warranty_position(rma),
-        "device": public.device_name(rma),
-        "follow_up_coming": rma.status == RMA.Status.CLOSED and public.follow_up_unit(rma) is not None,
-    }
+    return said_json(
+        {
+            "message": public.event_message(event),
+            "action": event.action,
+            "status": rma.status,
+            "resolution": rma.resolution,
+            "replacement": rma.replacement_device_id is not None,
+            "status_sentence": lifecycle.CUSTOMER_SENTENCES[rma.status],
+            "outcome": "" if ended else outcome.text,
+            "outcome_by": outcome.by if outcome.by and not ended else "",
+            "warranty_position": public.warranty_position(rma),
+            "device": public.device_name(rma),
+            "follow_up_coming": rma.status == RMA.Status.CLOSED and public.follow_up_unit(rma) is not None,
+        }
+    )
 
 
 def event_notify(*, event: RMAEvent, rma: RMA) -> OutboxMessage | None:
@@ -166,12 +173,19 @@ def _message_id_header(key: str) -> str:
 
 
 def outbox_render(message: OutboxMessage) -> EmailMultiAlternatives:
-    """The e-mail for ``message``; a message about an RMA gets a fresh secret status link."""
-    context: dict[str, Any] = {**message.context, "customer_name": message.customer.name}
+    """The e-mail for ``message`` in its customer's language; a message about an RMA gets a fresh secret
+    status link."""
+    with translation.override(customer_language(message.customer)):
+        return _render(message)
+
+
+def _render(message: OutboxMessage) -> EmailMultiAlternatives:
+    context: dict[str, Any] = {**said_render(message.context), "customer_name": message.customer.name}
     if message.rma is not None:
         context["rma_number"] = message.rma.number
         context["status_url"] = status_url(status_link_issue(rma=message.rma))
-    subject = " ".join(render_to_string(f"emails/{message.template}_subject.txt", context).split())
+    # one line, its no-break spaces kept (French puts one before a colon)
+    subject = re.sub(r"[ \t\r\n]+", " ", render_to_string(f"emails/{message.template}_subject.txt", context)).strip()
     email = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"emails/{message.template}.txt", context),

@@ -11,34 +11,28 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from core.phrases import Said, say, say_plural
 from rma import lifecycle, policy, resolutions
-from rma.models import RMA, Compensation, Device, Refund
+from rma.models import RMA, Compensation, Device, Refund, RMAEvent
 
 S = RMA.Status
 C = RMA.Coverage
 
 
-def day(value: date | None) -> str:
-    """``Tuesday 3 June 2025``: the way dates are written to customers."""
-    if value is None:
-        return ""
-    return f"{value:%A} {value.day} {value:%B %Y}"
-
-
 @dataclass(frozen=True)
 class Step:
-    label: str
+    label: Said
     state: str  # "done", "current" or "todo"
 
 
 STEPS = [
-    "Request received",
-    "Return approved",
-    "Arrived with us",
-    "Being examined",
-    "Repair or replacement",
-    "On its way back",
-    "Complete",
+    say("Request received"),
+    say("Return approved"),
+    say("Arrived with us"),
+    say("Being examined"),
+    say("Repair or replacement"),
+    say("On its way back"),
+    say("Complete"),
 ]
 STEP_OF_STATUS: dict[str, int] = {
     S.SUBMITTED: 0,
@@ -70,8 +64,15 @@ def progress_steps(rma: RMA) -> list[Step]:
     return steps
 
 
-def status_sentence(rma: RMA) -> str:
+def status_sentence(rma: RMA) -> Said:
     return lifecycle.CUSTOMER_SENTENCES[rma.status]
+
+
+def event_message(event: RMAEvent) -> Said:
+    """What a timeline entry says to the customer: in their language when it was written by the
+    product (``data["say"]``), as typed when staff wrote it."""
+    said = event.data.get("say") if isinstance(event.data, dict) else None
+    return Said.from_json(said) if said else Said.of(event.customer_message)
 
 
 def replacement_sent(rma: RMA) -> Device | None:
@@ -81,8 +82,8 @@ def replacement_sent(rma: RMA) -> Device | None:
     return rma.replacement_device
 
 
-def unit_phrase(device: Device) -> str:
-    return f"{device.product_model.name} ({device.serial_number})"
+def unit_phrase(device: Device) -> Said:
+    return say("%(model)s (%(serial)s)", model=device.product_model.name, serial=device.serial_number)
 
 
 def _goodwill_still_possible(rma: RMA) -> bool:
@@ -99,81 +100,103 @@ def _goodwill_still_possible(rma: RMA) -> bool:
     return not rma.events.filter(action="record_diagnosis").exists()
 
 
-def device_name(rma: RMA) -> str:
+def device_name(rma: RMA) -> Said:
     """The unit as the customer reads it: its model and serial, or only the serial they typed while
     ownership is in question (SPEC §8 "Ownership")."""
     if not rma.shows_unit_details:
-        return f"device ({rma.device.serial_number})"
+        return say("device (%(serial)s)", serial=rma.device.serial_number)
     return unit_phrase(rma.device)
 
 
-def warranty_position(rma: RMA) -> str:
+def warranty_position(rma: RMA) -> Said:
     """Whether the customer pays, and why, in plain words: for the unit they have or will have."""
     if not rma.shows_unit_details:  # nothing of the unit's warranty to someone who may not own it
-        return (
+        return say(
             "Once we have confirmed that the device is yours, we will tell you what the return costs you, if anything."
         )
     replacement = replacement_sent(rma)
     if replacement is not None:
         ends_on = replacement.warranty_ends_on
-        free = "free of charge, " if rma.coverage == C.GOODWILL else ""
-        until = f" Its own warranty runs until {day(ends_on)}." if ends_on else ""
-        return f"We replaced your device {free}with {unit_phrase(replacement)}.{until}"
+        unit = unit_phrase(replacement)
+        if rma.coverage == C.GOODWILL:
+            replaced = say("We replaced your device free of charge, with %(unit)s.", unit=unit)
+        else:
+            replaced = say("We replaced your device with %(unit)s.", unit=unit)
+        if ends_on:
+            replaced += say("Its own warranty runs until %(date)s.", date=ends_on)
+        return replaced
     ends_on = rma.device.warranty_ends_on
     if rma.coverage == C.GOODWILL:
-        return (
+        return say(
             "Your device is outside its warranty, but we would like to keep it to find out why it failed. "
             "A replacement is on its way to you, free of charge. Thank you for helping us improve."
         )
     if rma.coverage == C.PAID:
-        return f"Your device is outside its warranty. You accepted our repair quote of {rma.quote_amount}."
+        return say(
+            "Your device is outside its warranty. You accepted our repair quote of %(amount)s.",
+            amount=rma.quote_amount,
+        )
     if rma.coverage == C.WARRANTY and rma.is_repeat:
-        return (
-            f"This device came back to us within {settings.REPEAT_FAILURE_DAYS} days of our last repair, "
-            "so we cover it free of charge, whatever its warranty says."
+        return say_plural(
+            "This device came back to us within %(count)s day of our last repair, "
+            "so we cover it free of charge, whatever its warranty says.",
+            "This device came back to us within %(count)s days of our last repair, "
+            "so we cover it free of charge, whatever its warranty says.",
+            settings.REPEAT_FAILURE_DAYS,
         )
     if rma.coverage == C.WARRANTY:
         if ends_on is None:
-            return "Your device is covered by its warranty: the repair or replacement costs you nothing."
-        return f"Your device is under warranty until {day(ends_on)}, so the repair or replacement costs you nothing."
+            return say("Your device is covered by its warranty: the repair or replacement costs you nothing.")
+        return say(
+            "Your device is under warranty until %(date)s, so the repair or replacement costs you nothing.",
+            date=ends_on,
+        )
     if rma.quote_status == RMA.QuoteStatus.PENDING:
-        return (
-            f"Your device's warranty ended on {day(ends_on)}. A repair costs {rma.quote_amount}, if you accept our "
-            "quote; if not, we send your device back unrepaired at no cost."
-            if ends_on
-            else f"A repair costs {rma.quote_amount}, if you accept our quote; if not, we send your device back "
-            "unrepaired at no cost."
+        if ends_on:
+            return say(
+                "Your device's warranty ended on %(date)s. A repair costs %(amount)s, if you accept our quote; "
+                "if not, we send your device back unrepaired at no cost.",
+                date=ends_on,
+                amount=rma.quote_amount,
+            )
+        return say(
+            "A repair costs %(amount)s, if you accept our quote; if not, we send your device back unrepaired at no "
+            "cost.",
+            amount=rma.quote_amount,
         )
     if rma.quote_status == RMA.QuoteStatus.DECLINED:
-        return "You declined our repair quote, so this return costs you nothing: we send your device back unrepaired."
+        return say(
+            "You declined our repair quote, so this return costs you nothing: we send your device back unrepaired."
+        )
     if ends_on is not None:
-        goodwill = (
-            " When a failure is one we want to learn from, we sometimes replace the device free of charge."
-            if _goodwill_still_possible(rma)
-            else ""
+        position = say(
+            "Your device's warranty ended on %(date)s. We will examine it and tell you your options "
+            "before anything costs you money.",
+            date=ends_on,
         )
-        return (
-            f"Your device's warranty ended on {day(ends_on)}. We will examine it and tell you your options "
-            f"before anything costs you money.{goodwill}"
-        )
-    return "We will examine your device and tell you your options before anything costs you money."
+        if _goodwill_still_possible(rma):
+            position += say(
+                "When a failure is one we want to learn from, we sometimes replace the device free of charge."
+            )
+        return position
+    return say("We will examine your device and tell you your options before anything costs you money.")
 
 
 @dataclass(frozen=True)
 class Outcome:
-    text: str
+    text: Said
     by: date | None = None
     late: bool = False
 
 
-def _goal(rma: RMA) -> str:
+def _goal(rma: RMA) -> Said:
     if rma.coverage == C.GOODWILL or rma.status == S.REPLACING:
-        return "A replacement device on its way to you"
+        return say("A replacement device on its way to you.")
     if rma.status == S.REPAIRING:
-        return "Your repaired device on its way back to you"
+        return say("Your repaired device on its way back to you.")
     if rma.coverage in (C.WARRANTY, C.PAID):
-        return "Your device repaired or replaced, and on its way back to you"
-    return "Your options explained, and your device on its way back to you"
+        return say("Your device repaired or replaced, and on its way back to you.")
+    return say("Your options explained, and your device on its way back to you.")
 
 
 def expected_outcome(rma: RMA, today: date | None = None) -> Outcome:
@@ -181,71 +204,94 @@ def expected_outcome(rma: RMA, today: date | None = None) -> Outcome:
     today = today or timezone.localdate()
     if rma.status == S.SUBMITTED:
         by = timezone.localdate(rma.due_at) if rma.due_at else None
-        return Outcome("We will check your request and tell you how to send your device to us.", by)
+        return Outcome(say("We will check your request and tell you how to send your device to us."), by)
     if rma.status == S.AUTHORIZED:
         return Outcome(
-            "Please send your device to us. Once it arrives, we aim to have it on its way back within "
-            f"{settings.RMA_TURNAROUND_BUSINESS_DAYS} working days."
+            say_plural(
+                "Please send your device to us. Once it arrives, we aim to have it on its way back within "
+                "%(count)s working day.",
+                "Please send your device to us. Once it arrives, we aim to have it on its way back within "
+                "%(count)s working days.",
+                settings.RMA_TURNAROUND_BUSINESS_DAYS,
+            )
         )
     if rma.status == S.AWAITING_CUSTOMER and rma.quote_status == RMA.QuoteStatus.PENDING:
         return Outcome(
-            f"We are waiting for your answer to our repair quote of {rma.quote_amount}: "
-            "a paid repair, or your device back unrepaired at no cost."
+            say(
+                "We are waiting for your answer to our repair quote of %(amount)s: "
+                "a paid repair, or your device back unrepaired at no cost.",
+                amount=rma.quote_amount,
+            )
         )
     if rma.status in (S.RECEIVED, S.DIAGNOSING, S.AWAITING_CUSTOMER, S.REPAIRING, S.REPLACING):
         promised = rma.promised_on
         late = promised is not None and today > promised
-        return Outcome(f"{_goal(rma)}.", promised, late)
+        return Outcome(_goal(rma), promised, late)
     if rma.status == S.SHIPPED:
-        tracking = f" Tracking number: {rma.outbound_tracking}." if rma.outbound_tracking else ""
-        what = "replacement" if rma.replacement_device_id else "device"
-        return Outcome(f"Your {what} back in your hands, working.{tracking}")
+        if rma.replacement_device_id:
+            back = say("Your replacement back in your hands, working.")
+        else:
+            back = say("Your device back in your hands, working.")
+        if rma.outbound_tracking:
+            back += say("Tracking number: %(tracking)s.", tracking=rma.outbound_tracking)
+        return Outcome(back)
     if rma.status == S.CLOSED:
         return Outcome(resolution_sentence(rma))
     if rma.status == S.REJECTED:
         reason = rejection_reason(rma)
-        return Outcome(f"We could not accept this return: {reason}" if reason else "We could not accept this return.")
-    return Outcome("This return was cancelled. If your device still needs attention, you can start a new return.")
+        if reason:
+            return Outcome(say("We could not accept this return: %(reason)s", reason=reason))
+        return Outcome(say("We could not accept this return."))
+    return Outcome(say("This return was cancelled. If your device still needs attention, you can start a new return."))
 
 
 def rejection_reason(rma: RMA) -> str:
-    """The reason the customer was given when the return was rejected ("" if none)."""
+    """The reason the customer was given when the return was rejected, as staff typed it ("" if none)."""
     event = rma.events.filter(action="reject").order_by("-created_at", "-id").first()
     return str(event.data.get("reason", "")) if event is not None else ""
 
 
-REFUND_METHOD_WORDS: dict[str, str] = {
-    Refund.Method.ORIGINAL_PAYMENT: "to your original payment method",
-    Refund.Method.BANK_TRANSFER: "by bank transfer",
-    Refund.Method.STORE_CREDIT: "as store credit",
-}
+def refund_sentence(refund: Refund) -> Said:
+    amount, currency = refund.amount, refund.currency
+    if refund.method == Refund.Method.BANK_TRANSFER:
+        return say("We have refunded you %(amount)s %(currency)s by bank transfer.", amount=amount, currency=currency)
+    if refund.method == Refund.Method.STORE_CREDIT:
+        return say("We have refunded you %(amount)s %(currency)s as store credit.", amount=amount, currency=currency)
+    return say(
+        "We have refunded you %(amount)s %(currency)s to your original payment method.",
+        amount=amount,
+        currency=currency,
+    )
 
 
-def resolution_sentence(rma: RMA) -> str:
+def resolution_sentence(rma: RMA) -> Said:
     """How the return ended, from what happened on it (never from a label typed by staff)."""
     resolution = rma.resolution
     if resolution == resolutions.REFUNDED:
         refund = Refund.objects.filter(rma=rma).first()
         if refund is not None:
-            return (
-                f"We have refunded you {refund.amount} {refund.currency} {REFUND_METHOD_WORDS[refund.method]}. "
-                "Your old device stays with us."
-            )
+            return refund_sentence(refund) + say("Your old device stays with us.")
     replacement = replacement_sent(rma)
     if resolution == resolutions.REPLACED and replacement is not None:
         ends_on = replacement.warranty_ends_on
-        until = f" Its warranty runs until {day(ends_on)}." if ends_on else ""
-        return f"We replaced your device: your replacement, {unit_phrase(replacement)}, was sent to you.{until}"
+        replaced = say(
+            "We replaced your device: your replacement, %(unit)s, was sent to you.", unit=unit_phrase(replacement)
+        )
+        if ends_on:
+            replaced += say("Its warranty runs until %(date)s.", date=ends_on)
+        return replaced
     if resolution == resolutions.REPAIRED:
-        paid = f" You paid {rma.quote_amount} for the repair, as agreed." if rma.coverage == C.PAID else ""
-        return f"We repaired your device and sent it back to you.{paid}"
+        repaired = say("We repaired your device and sent it back to you.")
+        if rma.coverage == C.PAID:
+            repaired += say("You paid %(amount)s for the repair, as agreed.", amount=rma.quote_amount)
+        return repaired
     if resolution == resolutions.NO_FAULT_FOUND:
-        return "We tested your device thoroughly, found no fault and sent it back to you."
+        return say("We tested your device thoroughly, found no fault and sent it back to you.")
     if resolution == resolutions.RETURNED_UNREPAIRED:
         if rma.quote_status == RMA.QuoteStatus.DECLINED:
-            return "As you asked, we sent your device back to you unrepaired, at no cost."
-        return "We sent your device back to you unrepaired, at no cost."
-    return "Your return is complete."
+            return say("As you asked, we sent your device back to you unrepaired, at no cost.")
+        return say("We sent your device back to you unrepaired, at no cost.")
+    return say("Your return is complete.")
 
 
 def follow_up_unit(rma: RMA) -> Device | None:
@@ -257,20 +303,53 @@ def follow_up_unit(rma: RMA) -> Device | None:
     return replacement_sent(rma) or rma.device
 
 
-def compensation_sentence(compensation: Compensation | None) -> str:
-    """What the customer was given to make up for a late return or a repeat failure ("" if nothing)."""
+def compensation_sentence(compensation: Compensation | None) -> Said:
+    """What the customer was given to make up for a late return or a repeat failure (empty if nothing)."""
     if compensation is None or not compensation.is_granted:
-        return ""
-    why = []
-    if compensation.days_late:
-        why.append("we took longer than we said")
-    if compensation.repeat_failure:
-        why.append("your device failed again")
-    because = f"Because {' and '.join(why)}, we" if why else "We"
+        return Said()
+    late, again = bool(compensation.days_late), compensation.repeat_failure
     if compensation.kind == Compensation.Kind.EXTENDED_WARRANTY:
-        months = compensation.months
-        until = ""
+        months = compensation.months or 0
+        if late and again:
+            given = say_plural(
+                "Because we took longer than we said and your device failed again, we have extended your warranty "
+                "by %(count)s month.",
+                "Because we took longer than we said and your device failed again, we have extended your warranty "
+                "by %(count)s months.",
+                months,
+            )
+        elif late:
+            given = say_plural(
+                "Because we took longer than we said, we have extended your warranty by %(count)s month.",
+                "Because we took longer than we said, we have extended your warranty by %(count)s months.",
+                months,
+            )
+        elif again:
+            given = say_plural(
+                "Because your device failed again, we have extended your warranty by %(count)s month.",
+                "Because your device failed again, we have extended your warranty by %(count)s months.",
+                months,
+            )
+        else:
+            given = say_plural(
+                "We have extended your warranty by %(count)s month.",
+                "We have extended your warranty by %(count)s months.",
+                months,
+            )
         if compensation.device is not None and compensation.device.warranty_ends_on:
-            until = f" It now runs until {day(compensation.device.warranty_ends_on)}."
-        return f"{because} have extended your warranty by {months} month{'s' if months != 1 else ''}.{until}"
-    return f"{because} have given you a service credit of {compensation.amount}."
+            given += say("It now runs until %(date)s.", date=compensation.device.warranty_ends_on)
+        return given
+    amount = compensation.amount
+    if late and again:
+        return say(
+            "Because we took longer than we said and your device failed again, we have given you a service credit "
+            "of %(amount)s.",
+            amount=amount,
+        )
+    if late:
+        return say(
+            "Because we took longer than we said, we have given you a service credit of %(amount)s.", amount=amount
+        )
+    if again:
+        return say("Because your device failed again, we have given you a service credit of %(amount)s.", amount=amount)
+    return say("We have given you a service credit of %(amount)s.", amount=amount)

@@ -167,11 +167,12 @@ def submission_key_hash(key: str) -> str:
 
 
 def rma_customer_timeline(rma: RMA) -> QuerySet[RMAEvent]:
-    """What the customer may read of the timeline: events with a customer message, never notes."""
+    """What the customer may read of the timeline: events with a customer message (and its sayings, in
+    ``data["say"]``), never notes."""
     return (
         RMAEvent.objects.filter(rma=rma)
         .exclude(customer_message="")
-        .only("created_at", "customer_message", "action", "rma_id")
+        .only("created_at", "customer_message", "data", "action", "rma_id")
         .order_by("created_at", "id")
     )
 

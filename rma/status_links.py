@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from rma.models import RMA, StatusLink
+from rma.models import RMA, Customer, StatusLink
 
 TOKEN_BYTES = 32
 
@@ -64,8 +64,9 @@ def status_page_version(token: str, *, now: datetime | None = None) -> tuple[str
     dead link.
 
     The version is the RMA row's ``updated_at``, which every transition stamps (``rma_transition``:
-    status changes, notes and messages, diagnoses, compensation); what changes without it (a
-    published advisory, a corrected name) shows once a kept page expires.
+    status changes, notes and messages, diagnoses, compensation), and the customer's saved language,
+    which the page is written in; what changes without them (a published advisory, a corrected
+    name) shows once a kept page expires.
     """
     now = now or timezone.now()
     if not token or len(token) > 100:
@@ -74,16 +75,18 @@ def status_page_version(token: str, *, now: datetime | None = None) -> tuple[str
     after_close = now - timedelta(days=settings.RMA_STATUS_LINK_DAYS_AFTER_CLOSE)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT link.rma_id, rma.status, rma.ownership, rma.updated_at FROM {StatusLink._meta.db_table} link "
+            "SELECT link.rma_id, rma.status, rma.ownership, rma.updated_at, customer.language "
+            f"FROM {StatusLink._meta.db_table} link "
             f"JOIN {RMA._meta.db_table} rma ON rma.id = link.rma_id "
+            f"LEFT JOIN {Customer._meta.db_table} customer ON customer.id = rma.customer_id "
             "WHERE link.token_hash = %s AND link.expires_at > %s AND (rma.closed_at IS NULL OR rma.closed_at > %s)",
             [token_hash(token), now, after_close],
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    rma_id, status, ownership, updated_at = row
-    return status, ownership, f"{rma_id}.{updated_at}"
+    rma_id, status, ownership, updated_at, language = row
+    return status, ownership, f"{rma_id}.{updated_at}.{language or ''}"
 
 
 def rma_by_status_token(token: str, *, now: datetime | None = None) -> RMA | None:

@@ -17,8 +17,12 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone
+from django.urls import Resolver404, resolve
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from core import ratelimit
@@ -26,6 +30,7 @@ from core.csrf import csrf_protect_no_referrer
 from core.exceptions import DomainError, InvalidInput
 from core.http import client_ip
 from rma import forms, notices, public, selectors, services, status_links
+from rma.languages import language_supported
 from rma.models import RMA, Source
 from rma.normalise import normalise_email
 
@@ -72,10 +77,29 @@ def home(request: HttpRequest) -> HttpResponse:
 # An unknown serial and a unit never sold get the same answer, so the form tells nobody what was sold.
 SERIAL_NOT_FOUND = (
     "serial_number",
-    "We cannot find this serial number. Please check it against the label on your device: "
-    "0 (zero) and O, or 1 and I, are easy to mix up.",
+    gettext_lazy(
+        "We cannot find this serial number. Please check it against the label on your device: "
+        "0 (zero) and O, or 1 and I, are easy to mix up."
+    ),
 )
-START_ERRORS = {"unknown_serial": SERIAL_NOT_FOUND, "device_not_in_service": SERIAL_NOT_FOUND}
+START_ERRORS = {
+    "unknown_serial": SERIAL_NOT_FOUND,
+    "device_not_in_service": SERIAL_NOT_FOUND,
+    "invalid_serial": (
+        "serial_number",
+        gettext_lazy(
+            "This serial number has a character that serial numbers do not use: serial numbers use only the "
+            "letters A–Z, digits and - _ . /. Please type it as it is on the label of your device."
+        ),
+    ),
+    "serial_required": ("serial_number", gettext_lazy("Please enter your device's serial number.")),
+    "email_required": ("email", gettext_lazy("Please enter your e-mail address.")),
+    "fault_description_required": (
+        "fault_description",
+        gettext_lazy("Please describe the fault, even in a few words."),
+    ),
+}
+START_FAILED = gettext_lazy("We could not start this return. Please check what you typed and try again.")
 
 
 @csrf_protect_no_referrer
@@ -100,9 +124,10 @@ def return_new(request: HttpRequest) -> HttpResponse:
                     actor=None,
                     source=Source.PAGE,
                     idempotency_key=data["submission_id"],
+                    language=translation.get_language(),
                 )
             except DomainError as error:
-                field, message = START_ERRORS.get(error.code, (error.field, error.message))
+                field, message = START_ERRORS.get(error.code, (None, START_FAILED))
                 if error.code == "open_rma_exists":
                     open_return = True
                 elif field in form.fields:
@@ -170,12 +195,49 @@ def return_status(request: HttpRequest) -> HttpResponse:
     return render(request, "rma/lookup.html", {"form": form, "not_found": not_found})
 
 
+NOT_A_PROOF = gettext_lazy("Please send a photo (JPEG or PNG) or a PDF of your receipt or invoice.")
 TRACK_ERRORS = {
-    "open_rma_exists": (
+    "open_rma_exists": gettext_lazy(
         "This device already has a return open, so we have not opened another. "
         "Follow it with the link in our e-mails about it."
     ),
+    "attachment_empty": gettext_lazy("The file is empty. Please choose the file of your receipt or invoice."),
+    "attachment_type_not_allowed": NOT_A_PROOF,
+    "attachment_type_mismatch": NOT_A_PROOF,
+    "attachment_markup": NOT_A_PROOF,
+    "attachment_image_invalid": gettext_lazy(
+        "We could not open this picture. Please send another photo (JPEG or PNG) or a PDF."
+    ),
+    "attachment_image_too_large": gettext_lazy(
+        "This picture is too large for us. Please send a smaller photo, or a PDF."
+    ),
+    "proof_not_needed": gettext_lazy("We do not need a proof of purchase for this return."),
+    "follow_up_answered": gettext_lazy("Thank you, you have already answered."),
+    "no_pending_quote": gettext_lazy("This quote has already been answered."),
 }
+
+
+def track_error(refused: DomainError) -> str:
+    """What a customer reads when their return's page refuses what they sent, in their language."""
+    if refused.code == "attachment_too_large":
+        megabytes = settings.RMA_PROOF_MAX_BYTES // 1_048_576
+        return ngettext(
+            "The file is too large: we accept files of up to %(count)s MB.",
+            "The file is too large: we accept files of up to %(count)s MB.",
+            megabytes,
+        ) % {"count": megabytes}
+    if refused.code == "proof_limit_reached":
+        files = settings.RMA_PROOF_MAX_FILES
+        return ngettext(
+            "We already have %(count)s file for this return, which is as many as we keep. "
+            "We will look at it within one working day.",
+            "We already have %(count)s files for this return, which is as many as we keep. "
+            "We will look at them within one working day.",
+            files,
+        ) % {"count": files}
+    if refused.code in TRACK_ERRORS:
+        return str(TRACK_ERRORS[refused.code])
+    return gettext("Something changed on this return in the meantime. Please look at the page again.")
 
 
 @csrf_protect_no_referrer
@@ -190,6 +252,7 @@ def return_track(request: HttpRequest, token: str) -> HttpResponse:
     rma = status_links.rma_by_status_token(token)
     if rma is None:
         return render(request, "rma/link_invalid.html", {"lookup_form": forms.ReturnLookupForm()}, status=404)
+    speak_customer_language(request, rma)
     error = ""
     status = 200
     follow_up_form = forms.FollowUpAnswerForm()
@@ -208,7 +271,7 @@ def return_track(request: HttpRequest, token: str) -> HttpResponse:
                     answer = services.rma_accept_quote if accept else services.rma_decline_quote
                     answer(rma=rma, actor=None, source=Source.PAGE)
                     return see_other(request.path)
-                error = "Please choose whether to accept the quote."
+                error = gettext("Please choose whether to accept the quote.")
             else:
                 follow_up_form = forms.FollowUpAnswerForm(request.POST)
                 if follow_up_form.is_valid():
@@ -220,9 +283,9 @@ def return_track(request: HttpRequest, token: str) -> HttpResponse:
                     if follow_up.repeat_rma is not None:
                         return to_status_page(request, follow_up.repeat_rma, acknowledge=True)
                     return see_other(request.path)
-                error = "Please tell us whether your device is working."
+                error = gettext("Please tell us whether your device is working.")
         except DomainError as refused:
-            error = TRACK_ERRORS.get(refused.code, refused.message)
+            error = track_error(refused)
             status = 400 if isinstance(refused, InvalidInput) else 409
             rma.refresh_from_db()
     response = render(
@@ -259,7 +322,58 @@ def _status_page_cache_key(request: HttpRequest, token: str) -> str | None:
     if status in STATUSES_WITH_FORMS or ownership == RMA.Ownership.TO_CONFIRM:  # a proof of purchase to upload
         return None
     today = timezone.localdate().isoformat()  # "by" dates and lateness are counted from today
-    return "status-page:" + hashlib.sha256(f"{token}|{version}|{today}".encode()).hexdigest()
+    # The page's language: the customer's saved one (part of the version), else the visitor's.
+    language = translation.get_language()
+    return "status-page:" + hashlib.sha256(f"{token}|{version}|{today}|{language}".encode()).hexdigest()
+
+
+def speak_customer_language(request: HttpRequest, rma: RMA) -> None:
+    """A return's page is in its customer's saved language, whatever the browser asks for (SPEC §14)."""
+    language = language_supported(rma.customer.language) if rma.customer is not None else ""
+    if language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+
+
+@csrf_exempt
+@public_page
+@require_http_methods(["POST"])
+def language_choose(request: HttpRequest) -> HttpResponse:
+    """The language switcher: remember the choice in a cookie, and on a return's page save it as its
+    customer's language (their e-mails follow it); then back to the page it was chosen on.
+
+    Without a CSRF token, so that a status page kept rendered for its link (``_status_page_cache_key``)
+    never carries another visitor's token: another site can at most change a visitor's language
+    cookie, and saving a customer's language needs the return's secret link, which already opens
+    everything on its page.
+    """
+    language = language_supported(request.POST.get("language", ""))
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=False):
+        next_url = ""
+    next_url = next_url if next_url.startswith("/") else "/"
+    response = see_other(next_url)
+    if not language:
+        return response
+    try:
+        match = resolve(next_url.split("?", 1)[0])
+    except Resolver404:
+        match = None
+    if match is not None and match.view_name == "rma:track":
+        rma = status_links.rma_by_status_token(match.kwargs["token"])
+        if rma is not None and rma.customer is not None:
+            services.customer_language_set(customer=rma.customer, language=language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]  # "Lax" in the settings
+    )
+    return response
 
 
 def status_page_context(request: HttpRequest, rma: RMA, **extra) -> dict:
@@ -279,7 +393,10 @@ def status_page_context(request: HttpRequest, rma: RMA, **extra) -> dict:
         "warranty_position": public.warranty_position(rma),
         "compensation": public.compensation_sentence(compensation),
         "notices": notices.notices_for(rma) if rma.shows_unit_details else [],
-        "timeline": list(selectors.rma_customer_timeline(rma).order_by("-created_at", "-id")),
+        "timeline": [
+            {"at": event.created_at, "message": public.event_message(event)}
+            for event in selectors.rma_customer_timeline(rma).order_by("-created_at", "-id")
+        ],
         "follow_up": follow_up,
         "follow_up_unit": follow_up_unit,
         "ask_follow_up": follow_up_unit is not None and not (follow_up and follow_up.answer),

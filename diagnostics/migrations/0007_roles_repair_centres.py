@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("diagnostics", "0006_roles_refunds_and_quotes"),
-        ("rma", "0009_repair_centres"),
+        ("rma", "0010_repair_centres"),
     ]
 
     operations = [migrations.RunPython(roles_sync, migrations.RunPython.noop)]

@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 
 from core.actions import Action, registry
 from core.admin import ActionModelAdmin, ReadOnlyInline, person, person_column
@@ -493,7 +494,7 @@ class RMAAdmin(ActionModelAdmin):
         events = list(selectors.rma_timeline(rma))
         for event in events:
             found = registry.find("rma", event.action)
-            event.label = found.label if found else event.action.replace("_", " ").capitalize()
+            event.label = gettext(found.label) if found else event.action.replace("_", " ").capitalize()
             event.who = person(event.actor) if event.actor_id else event.get_source_display()
         context = {
             **self.admin_site.each_context(request),

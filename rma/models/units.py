@@ -36,6 +36,11 @@ class Customer(models.Model):
     email = models.EmailField(unique=True, help_text="Stored lower-case.")
     phone = models.CharField(max_length=40, blank=True)
     organisation = models.CharField(max_length=200, blank=True)
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="The language of their pages and e-mails, one of LANGUAGES (SPEC §14); blank: the site's default.",
+    )
     country = models.CharField(
         max_length=2,
         blank=True,

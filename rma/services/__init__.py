@@ -6,6 +6,7 @@ from rma.services.closing import rma_close, rma_path, rma_refund
 from rma.services.compensation import compensation_approve, compensation_assess
 from rma.services.devices import (
     customer_get_or_create,
+    customer_language_set,
     device_create,
     device_extend_warranty,
     device_get,
@@ -58,6 +59,7 @@ __all__ = [
     "compensation_assess",
     "customer_erase",
     "customer_get_or_create",
+    "customer_language_set",
     "device_create",
     "device_extend_warranty",
     "device_get",

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 
 from core.exceptions import InvalidInput, TransitionRefused
+from core.phrases import say
 from rma import public, selectors
 from rma.models import RMA, Compensation, Device
 from rma.services.devices import device_extend_warranty
@@ -139,7 +140,7 @@ def compensation_approve(
             }
         )
         if compensation.is_granted:
-            change.customer_message = f"{public.compensation_sentence(compensation)} We are sorry for the trouble."
+            change.customer_message = public.compensation_sentence(compensation) + say("We are sorry for the trouble.")
 
     rma_transition(rma=rma, action="approve_compensation", actor=actor, source=source, apply=apply)
     return Compensation.objects.select_related("device", "approved_by").get(rma_id=rma.pk)

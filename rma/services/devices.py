@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core.exceptions import InvalidInput, NotFound
 from rma import policy
+from rma.languages import language_supported
 from rma.models import Customer, Device, ProductModel
 from rma.normalise import normalise_email, normalise_serial
 
@@ -154,16 +155,23 @@ def product_model_set_warranty(*, product_model: ProductModel, warranty_months: 
     return Device.objects.filter(product_model=product_model).count()
 
 
-def customer_get_or_create(*, email: str, name: str = "", phone: str = "") -> Customer:
-    """The customer with this e-mail (normalised), created on first contact; blanks are filled in."""
+def customer_get_or_create(*, email: str, name: str = "", phone: str = "", language: str = "") -> Customer:
+    """The customer with this e-mail (normalised), created on first contact; blanks are filled in.
+
+    ``language``, the one they are using (``rma.languages``), becomes their saved choice.
+    """
     address = normalise_email(email)
     if not address:
         raise InvalidInput("An e-mail address is required.", code="email_required", field="email")
+    language = language_supported(language)
     customer, created = Customer.objects.get_or_create(
-        email=address, defaults={"name": name.strip(), "phone": phone.strip()}
+        email=address, defaults={"name": name.strip(), "phone": phone.strip(), "language": language}
     )
     if not created:
         updates = []
+        if language and customer.language != language:
+            customer.language = language
+            updates.append("language")
         if name.strip() and not customer.name:
             customer.name = name.strip()
             updates.append("name")
@@ -172,6 +180,17 @@ def customer_get_or_create(*, email: str, name: str = "", phone: str = "") -> Cu
             updates.append("phone")
         if updates:
             customer.save(update_fields=updates)
+    return customer
+
+
+def customer_language_set(*, customer: Customer, language: str) -> Customer:
+    """Save the language ``customer`` chose for their pages and e-mails; an unknown one is refused."""
+    chosen = language_supported(language)
+    if not chosen:
+        raise InvalidInput(f"“{language}” is not one of our languages.", code="invalid_language", field="language")
+    if customer.language != chosen and not customer.is_erased:
+        customer.language = chosen
+        customer.save(update_fields=["language"])
     return customer
 
 

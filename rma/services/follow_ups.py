@@ -42,7 +42,7 @@ def follow_ups_queue_due(*, now: datetime | None = None, limit: int = 500) -> li
                 context={
                     "device": public.unit_phrase(unit),
                     "replacement": unit.pk != rma.device_id,
-                    "closed_on": public.day(timezone.localdate(rma.closed_at)),
+                    "closed_on": timezone.localdate(rma.closed_at),
                 },
                 key=f"rma-follow-up:{rma.pk}",
                 rma=rma,

@@ -77,7 +77,7 @@ def owner_notify(*, rma: RMA, owner: Customer) -> OutboxMessage:
         context={
             "device": public.unit_phrase(rma.device),
             "reference": rma.number,
-            "started_on": public.day(timezone.localdate(rma.created_at)),
+            "started_on": timezone.localdate(rma.created_at),
             "start_url": settings.RMA_PUBLIC_BASE_URL.rstrip("/") + reverse("rma:start"),
         },
         key=f"ownership-check:{rma.pk}",

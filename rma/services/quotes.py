@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
+from core.phrases import Said, say
 from rma import lifecycle
 from rma.models import RMA, QuoteAnswerChannel
 from rma.money import amount_parse
@@ -45,9 +46,10 @@ def rma_quote(*, rma: RMA, actor: Actor, source: str, amount: Decimal | str | fl
         actor=actor,
         source=source,
         apply=apply,
-        customer_message=(
-            f"Your device is outside its warranty. We can repair it for {value}. "
-            "Please tell us whether you would like us to go ahead, or have it returned unrepaired."
+        customer_message=say(
+            "Your device is outside its warranty. We can repair it for %(amount)s. "
+            "Please tell us whether you would like us to go ahead, or have it returned unrepaired.",
+            amount=value,
         ),
     )
 
@@ -63,6 +65,35 @@ ANSWERED_VIA_WORDS: dict[str, str] = {
     QuoteAnswerChannel.EMAIL: " by e-mail",
     QuoteAnswerChannel.IN_PERSON: " in person",
 }
+
+
+def _quote_accepted(channel: str, amount: Decimal | None) -> Said:
+    if channel == QuoteAnswerChannel.PHONE:
+        return say(
+            "Thank you: you accepted our repair quote of %(amount)s by phone, and the repair has started.",
+            amount=amount,
+        )
+    if channel == QuoteAnswerChannel.EMAIL:
+        return say(
+            "Thank you: you accepted our repair quote of %(amount)s by e-mail, and the repair has started.",
+            amount=amount,
+        )
+    if channel == QuoteAnswerChannel.IN_PERSON:
+        return say(
+            "Thank you: you accepted our repair quote of %(amount)s in person, and the repair has started.",
+            amount=amount,
+        )
+    return say("Thank you: you accepted our repair quote of %(amount)s, and the repair has started.", amount=amount)
+
+
+def _quote_declined(channel: str) -> Said:
+    if channel == QuoteAnswerChannel.PHONE:
+        return say("You declined our repair quote by phone. We will return your device unrepaired, free of charge.")
+    if channel == QuoteAnswerChannel.EMAIL:
+        return say("You declined our repair quote by e-mail. We will return your device unrepaired, free of charge.")
+    if channel == QuoteAnswerChannel.IN_PERSON:
+        return say("You declined our repair quote in person. We will return your device unrepaired, free of charge.")
+    return say("You declined our repair quote. We will return your device unrepaired, free of charge.")
 
 
 def _quote_answer_channel(actor: Actor, answered_via: str) -> str:
@@ -98,10 +129,7 @@ def rma_accept_quote(*, rma: RMA, actor: Actor, source: str, answered_via: str =
             coverage=RMA.Coverage.PAID,
             coverage_reason=f"Paid repair: quote of {locked.quote_amount} accepted.",
         )
-        change.customer_message = (
-            f"Thank you: you accepted our repair quote of {locked.quote_amount}{ANSWERED_VIA_WORDS[channel]}, "
-            "and the repair has started."
-        )
+        change.customer_message = _quote_accepted(channel, locked.quote_amount)
         change.data["answered_via"] = channel
         change.internal_note = _quote_answer_note(actor, channel, "accepted")
 
@@ -120,10 +148,7 @@ def rma_decline_quote(*, rma: RMA, actor: Actor, source: str, answered_via: str 
             quote_status=RMA.QuoteStatus.DECLINED,
             due_at=status_deadline(S.REPLACING, timezone.now(), locked.centre),
         )
-        change.customer_message = (
-            f"You declined our repair quote{ANSWERED_VIA_WORDS[channel]}. "
-            "We will return your device unrepaired, free of charge."
-        )
+        change.customer_message = _quote_declined(channel)
         change.data["answered_via"] = channel
         change.internal_note = _quote_answer_note(actor, channel, "declined")
 

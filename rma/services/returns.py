@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.exceptions import InvalidInput, TransitionRefused
+from core.phrases import Said, say, say_plural
 from rma import lifecycle, policy
 from rma.models import RMA, Device, Refund, Source
 from rma.selectors import submission_key_hash
@@ -96,9 +97,12 @@ def rma_create(
     reported_on: date | None = None,
     repeat_of: RMA | None = None,
     idempotency_key: str = "",
+    language: str = "",
     country: str = "",
 ) -> RMA:
     """Open a return: decide coverage from the policy and acknowledge the customer at once.
+
+    ``language`` is the one the customer started it in: their pages and e-mails follow it.
 
     With an ``idempotency_key`` (a form's one-time submission id, an API client's key), opening the
     same return again returns the first one instead of refusing it.
@@ -116,7 +120,7 @@ def rma_create(
                     "This submission was already used for another device.", code="idempotency_key_reused"
                 )
             return existing
-    customer = customer_get_or_create(email=customer_email, name=customer_name, phone=phone)
+    customer = customer_get_or_create(email=customer_email, name=customer_name, phone=phone, language=language)
     ownership = ownership_at_start(device=device, customer=customer, actor=actor, confirmed=repeat_of is not None)
     open_rma = RMA.objects.filter(device=device).exclude(status__in=lifecycle.FINAL_STATUSES).first()
     superseded = None
@@ -169,9 +173,9 @@ def rma_create(
             raise
     else:
         raise RuntimeError("Could not draw an unused RMA number; is the number generator broken?")
-    message = f"We have received your return request {rma.number}. {lifecycle.CUSTOMER_SENTENCES[S.SUBMITTED]}"
-    if ownership == RMA.Ownership.TO_CONFIRM:
-        message = f"We have received your return request {rma.number}. {PROOF_REQUEST}"
+    message = say("We have received your return request %(number)s.", number=rma.number) + (
+        PROOF_REQUEST if ownership == RMA.Ownership.TO_CONFIRM else lifecycle.CUSTOMER_SENTENCES[S.SUBMITTED]
+    )
     record_event(
         rma=rma,
         action="create",
@@ -193,7 +197,7 @@ def rma_create(
     return rma
 
 
-PROOF_REQUEST = (
+PROOF_REQUEST = say(
     "This device is registered to someone else, so before we go further we need to check that it is yours: "
     "please upload a proof of purchase (a photo or PDF of the receipt or invoice) on your return's page. "
     "We will look at it within one working day."
@@ -211,7 +215,7 @@ def _unused_number() -> str:
 def rma_authorize(*, rma: RMA, actor: Actor, source: str, instructions: str = "") -> RMA:
     message = rma_action("authorize").customer_message
     if instructions.strip():
-        message = f"{message}\n\n{instructions.strip()}"
+        message += "\n\n" + instructions.strip()
 
     def apply(locked: RMA, change: Change) -> None:
         ownership_check_before_authorize(locked)
@@ -230,7 +234,7 @@ def rma_reject(*, rma: RMA, actor: Actor, source: str, reason: str) -> RMA:
         action="reject",
         actor=actor,
         source=source,
-        customer_message=f"We are sorry, we cannot accept this return: {reason.strip()}",
+        customer_message=say("We are sorry, we cannot accept this return: %(reason)s", reason=reason.strip()),
         data={"reason": reason.strip()},
     )
 
@@ -249,9 +253,7 @@ def rma_receive(*, rma: RMA, actor: Actor, source: str, inbound_tracking: str = 
         if inbound_tracking.strip():
             change.set(locked, inbound_tracking=inbound_tracking.strip())
         custody_move(rma=locked, change=change, to=D.IN_REPAIR_CENTRE, actor=actor, source=source)
-        change.customer_message += (
-            f" We aim to have it on its way back to you by {promised_on:%A} {promised_on.day} {promised_on:%B}."
-        )
+        change.customer_message += say("We aim to have it on its way back to you by %(date)s.", date=promised_on)
         change.data["promised_on"] = promised_on.isoformat()
 
     return rma_transition(rma=rma, action="receive", actor=actor, source=source, apply=apply)
@@ -267,7 +269,7 @@ def rma_record_diagnosis(
     actor: Actor,
     source: str,
     summary: str,
-    customer_message: str,
+    customer_message: Said | str,
     repeat: policy.Decision | None = None,
     data: dict | None = None,
 ) -> RMA:
@@ -354,7 +356,11 @@ def rma_ship(*, rma: RMA, actor: Actor, source: str, tracking_number: str) -> RM
         replacement = locked.replacement_device
         if replacement is not None:
             device_put_in_service(device=replacement, owner=locked.customer, shipped_on=timezone.localdate(now))
-            what = f"Your replacement device ({replacement.serial_number}) is on its way"
+            what = say(
+                "Your replacement device (%(serial)s) is on its way. Tracking number: %(tracking)s.",
+                serial=replacement.serial_number,
+                tracking=tracking,
+            )
         elif locked.disposition == D.RETAINED_FOR_RCA:
             raise TransitionRefused(
                 f"The unit of {locked.number} is retained for root-cause analysis and can never be shipped back.",
@@ -367,10 +373,10 @@ def rma_ship(*, rma: RMA, actor: Actor, source: str, tracking_number: str) -> RM
             )
         else:
             custody_move(rma=locked, change=change, to=D.RETURNED_TO_CUSTOMER, actor=actor, source=source)
-            what = "Your device is on its way back to you"
+            what = say("Your device is on its way back to you. Tracking number: %(tracking)s.", tracking=tracking)
         change.set(locked, outbound_tracking=tracking, shipped_at=now)
         compensation_assess(rma=locked, today=timezone.localdate(now))
-        change.customer_message = f"{what}. Tracking number: {tracking}."
+        change.customer_message = what
         change.data["tracking_number"] = tracking
 
     return rma_transition(rma=rma, action="ship", actor=actor, source=source, apply=apply)
@@ -464,10 +470,12 @@ def rma_expire_stale_authorizations(*, now=None) -> list[RMA]:
                     action="cancel",
                     actor=None,
                     source=Source.TASK,
-                    customer_message=(
-                        "We did not receive your device within "
-                        f"{settings.RMA_AUTHORIZATION_EXPIRY_DAYS} days, so this return has been closed. "
-                        "If your device still needs attention, just start a new return."
+                    customer_message=say_plural(
+                        "We did not receive your device within %(count)s day, so this return has been closed. "
+                        "If your device still needs attention, just start a new return.",
+                        "We did not receive your device within %(count)s days, so this return has been closed. "
+                        "If your device still needs attention, just start a new return.",
+                        settings.RMA_AUTHORIZATION_EXPIRY_DAYS,
                     ),
                     internal_note="Authorization expired.",
                 )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from core.actions import Action, registry
 from core.actors import Actor, staff_actor
 from core.exceptions import TransitionRefused
+from core.phrases import Said
 from rma import centres, lifecycle, service_levels
 from rma.models import RMA, CustodyChange, RepairCentre, RMAEvent, Source
 from rma.notifications import event_notify
@@ -33,7 +34,7 @@ class Change:
     """What an action's ``apply`` step changed, and what the timeline should say about it."""
 
     fields: set[str] = field(default_factory=set)
-    customer_message: str = ""
+    customer_message: Said = field(default_factory=Said)
     internal_note: str = ""
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -60,15 +61,22 @@ def record_event(
     source: str,
     from_status: str = "",
     to_status: str = "",
-    customer_message: str = "",
+    customer_message: Said | str = "",
     internal_note: str = "",
     data: dict[str, Any] | None = None,
 ) -> RMAEvent:
     """Append a row to the RMA's timeline.
 
-    A customer-visible message is written to the e-mail outbox in the same transaction and delivered
-    after commit (imports of history e-mail nobody).
+    The customer's message is kept as the product's sentences and their facts (``data["say"]``, read
+    in each customer's language) and in English (``customer_message``, what staff read); a text
+    typed by staff is kept as typed. It is written to the e-mail outbox in the same transaction and
+    delivered after commit (imports of history e-mail nobody).
     """
+    said = Said.of(customer_message)
+    data = dict(data or {})
+    if any(not isinstance(part, str) for part in said.parts):
+        data["say"] = said.as_json()
+    customer_message = said.english()
     event = RMAEvent.objects.create(
         rma=rma,
         action=action,
@@ -78,7 +86,7 @@ def record_event(
         source=source,
         customer_message=customer_message,
         internal_note=internal_note,
-        data=data or {},
+        data=data,
     )
     if customer_message and rma.customer_id and source != Source.IMPORT:
         event_notify(event=event, rma=rma)
@@ -124,7 +132,7 @@ def rma_transition(
     actor: Actor,
     source: str,
     apply: Callable[[RMA, Change], None] | None = None,
-    customer_message: str | None = None,
+    customer_message: Said | str | None = None,
     internal_note: str = "",
     data: dict[str, Any] | None = None,
 ) -> RMA:
@@ -144,7 +152,7 @@ def rma_transition(
             code="transition_not_allowed",
         )
     change = Change(
-        customer_message=spec.customer_message if customer_message is None else customer_message,
+        customer_message=spec.customer_message if customer_message is None else Said.of(customer_message),
         internal_note=internal_note,
         data=dict(data or {}),
     )

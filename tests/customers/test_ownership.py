@@ -283,10 +283,10 @@ def test_the_stranger_uploads_a_proof_of_purchase_and_staff_download_it(client, 
 @pytest.mark.parametrize(
     ("name", "content", "code_text"),
     [
-        ("receipt.png", b"<!DOCTYPE html><html><script>alert(1)</script></html>", "its content is not"),
-        ("receipt.html", b"<html></html>", "are not accepted"),
-        ("receipt.zip", b"PK\x03\x04" + b"\x00" * 40, "are not accepted"),
-        ("receipt.txt", b"paid in cash", "are not accepted"),
+        ("receipt.png", b"<!DOCTYPE html><html><script>alert(1)</script></html>", "a photo (JPEG or PNG) or a PDF"),
+        ("receipt.html", b"<html></html>", "a photo (JPEG or PNG) or a PDF"),
+        ("receipt.zip", b"PK\x03\x04" + b"\x00" * 40, "a photo (JPEG or PNG) or a PDF"),
+        ("receipt.txt", b"paid in cash", "a photo (JPEG or PNG) or a PDF"),
         ("receipt.pdf", b"", "empty"),
     ],
 )

@@ -45,7 +45,7 @@ def test_the_form_has_the_fields_the_spec_names_with_labels(client):
     for name in ["serial_number", "email", "name", "fault_description"]:
         assert f'name="{name}"' in body
         assert f'for="id_{name}"' in body
-    assert '<html lang="en-gb">' in body
+    assert '<html lang="en-gb" dir="ltr">' in body
     assert 'class="skip-link" href="#main"' in body
 
 

@@ -57,7 +57,7 @@ def test_a_stranger_cannot_take_over_a_unit_and_the_owner_supersedes_their_retur
     )
     page.get_by_role("button", name="Send my proof of purchase").click()
     assert "We could not do that" in page.inner_text("main")
-    assert "not accepted" in page.locator(".error-summary").inner_text()
+    assert "a photo (JPEG or PNG) or a PDF" in page.locator(".error-summary").inner_text()
     shoot(page, "ownership-02-stranger-wrong-file")
     page.get_by_label("Your proof of purchase").set_input_files(
         {"name": "receipt.png", "mimeType": "image/png", "buffer": image_bytes(120, 90)}

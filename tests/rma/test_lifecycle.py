@@ -135,7 +135,7 @@ def test_every_allowed_move_is_exercised_once():
 
 def test_every_status_has_a_sentence_for_the_customer():
     assert set(lifecycle.CUSTOMER_SENTENCES) == set(STATUSES)
-    assert all(sentence.strip() for sentence in lifecycle.CUSTOMER_SENTENCES.values())
+    assert all(str(sentence).strip() for sentence in lifecycle.CUSTOMER_SENTENCES.values())
 
 
 @pytest.mark.parametrize(("from_status", "to_status", "action"), ALLOWED, ids=[f"{a}->{b}" for a, b, _ in ALLOWED])
@@ -712,7 +712,9 @@ def test_every_step_of_the_happy_path_tells_the_customer(build):
     rma = build(S.CLOSED)
     events = list(rma_timeline(rma))
     assert all(event.customer_message for event in events)
-    assert [e.customer_message for e in events if e.action == "authorize"] == [ACTIONS["authorize"].customer_message]
+    assert [e.customer_message for e in events if e.action == "authorize"] == [
+        ACTIONS["authorize"].customer_message.english()
+    ]
     assert rma.number in events[0].customer_message
 
 

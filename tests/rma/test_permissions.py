@@ -193,7 +193,7 @@ def test_the_customer_cancels_from_the_status_page(build):
     rma = perform("cancel", build(S.SUBMITTED), actor=None, source=Source.PAGE)
     event = last_event(rma)
     assert rma.status == S.CANCELLED
-    assert event.customer_message == ACTIONS["cancel"].customer_message
+    assert event.customer_message == ACTIONS["cancel"].customer_message.english()
 
 
 def test_a_task_closes_a_shipped_return(build):

@@ -47,6 +47,8 @@ def test_create_in_warranty_stores_the_decision_and_its_reason(make_device, toda
     assert (event.action, event.from_status, event.to_status) == ("create", "", S.SUBMITTED)
     assert (event.actor, event.source) == (None, Source.PAGE)
     assert event.internal_note == expected.reason
+    assert event.data["say"]  # what the customer reads, kept to be said in their language
+    del event.data["say"]
     assert event.data == {"coverage": "warranty", "coverage_code": "in_warranty", "in_warranty": True}
     assert rma.number in event.customer_message
 

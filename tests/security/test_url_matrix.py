@@ -65,6 +65,7 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("returns/new/", "GET"): everyone(),
     ("returns/status/", "GET"): everyone(),
     ("returns/track/<str:token>/", "GET"): everyone(),
+    ("language/", "POST"): everyone(),  # the language switcher: a preference, then back
     # Operations: the process runs, and what it needs answers (no customer data).
     ("healthz", "GET"): everyone(),
     ("readyz", "GET"): everyone(),

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rma', '0008_ownership'),
+        ('rma', '0009_customer_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
