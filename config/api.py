@@ -13,6 +13,7 @@ from diagnostics.api.views import (
     DiagnosisViewSet,
     FailurePatternViewSet,
     FaultSignalViewSet,
+    ProgrammeViewSet,
     RootCauseCaseViewSet,
 )
 from rma.api.views import DeviceViewSet, RepairCentreViewSet, RMAViewSet
@@ -26,6 +27,7 @@ router.register("failure-patterns", FailurePatternViewSet, basename="failure-pat
 router.register("rca-cases", RootCauseCaseViewSet, basename="rca-case")
 router.register("fault-signals", FaultSignalViewSet, basename="fault-signal")
 router.register("components", ComponentViewSet, basename="component")
+router.register("programmes", ProgrammeViewSet, basename="programme")
 
 v1 = [
     path("auth/token/", TokenView.as_view(), name="token"),

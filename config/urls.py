@@ -21,6 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("config.api")),
     path("reports/", include("diagnostics.urls")),
+    path("programmes/", include("diagnostics.public_urls")),
     path("staff/attachments/", include("diagnostics.downloads")),
     path("", include("rma.urls")),
 ]

@@ -73,6 +73,10 @@ class DemoSummary:
     signals: list[str] = field(default_factory=list)  # the cells the detection scan raised
     centres: list[str] = field(default_factory=list)  # repair centre codes
     assigned: int = 0  # open returns with someone on them
+    programme: str = ""  # the active service programme
+    programme_owners_notified: int = 0
+    programme_returns: list[str] = field(default_factory=list)  # returns the programme covers
+    reimbursements_waiting: list[str] = field(default_factory=list)  # paid repairs to pay back, for a supervisor
 
 
 def demo_accounts_ensure() -> list[Account]:

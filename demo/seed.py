@@ -18,8 +18,9 @@ from django.db.models import Q
 
 from demo.builder import DemoSummary, FleetBuilder, weighted
 from demo.data import MODELS, MODELS_BY_SKU, P
+from diagnostics import programmes
 from diagnostics import services as diagnostics_services
-from diagnostics.models import Diagnosis, FailurePattern, RootCauseCase
+from diagnostics.models import Diagnosis, FailurePattern, Programme, RootCauseCase
 from diagnostics.selectors import goodwill_suggestion
 from rma import services as rma_services
 from rma.models import RMA, ProductModel, Source
@@ -233,9 +234,11 @@ class DemoBuilder(FleetBuilder):
         )
         found = self.replaced(found)
         diagnostics_services.unit_dispose(rma=found, disposition=RMA.Disposition.SCRAPPED, **self.staff())
-        # An advisory about the swelling batteries, for the lots they came from.
+        # A service programme for the swelling batteries, for the lots they came from, and its advisory:
+        # the free battery the advisory promises is the programme's, so the policy honours it.
         swollen = FailurePattern.objects.get(code="FP-0001")
         lots = sorted(set(Diagnosis.objects.filter(pattern=swollen).values_list("rma__device__lot", flat=True)) - {""})
+        programme = self.battery_programme(swollen, lots)
         advisory = diagnostics_services.advisory_create(
             pattern=swollen,
             actor=self.engineer,
@@ -246,6 +249,7 @@ class DemoBuilder(FleetBuilder):
                 "replace the battery free of charge, whatever your warranty says."
             ),
             affected_lots=lots,
+            programme=programme,
         )
         diagnostics_services.advisory_publish(advisory=advisory, actor=self.engineer)
         self.summary.advisory = advisory.title
@@ -256,3 +260,54 @@ class DemoBuilder(FleetBuilder):
             )
         ]
         self.summary.cases_open = RootCauseCase.objects.filter(status=RootCauseCase.Status.OPEN).count()
+
+    def battery_programme(self, pattern: FailurePattern, lots: list[str]) -> Programme:
+        """SP-0001: active, its owners e-mailed, a covered return being repaired, a reimbursement to approve."""
+        built = [
+            day
+            for day in Diagnosis.objects.filter(pattern=pattern, rma__device__lot__in=lots).values_list(
+                "rma__device__manufactured_on", flat=True
+            )
+            if day is not None
+        ]
+        programme = programmes.programme_create(
+            actor=self.engineer,
+            code="SP-0001",
+            title="Battery replacement programme for Aurora and Breeze phones",
+            summary=(
+                "A batch of batteries in some Aurora and Breeze phones can swell after about a year of use: the "
+                "back cover lifts at the lower edge and the phone runs hot while charging."
+            ),
+            pattern=pattern,
+            product_models=list(pattern.affected_models.all()),
+            # the supplier batch went into the phones built over these weeks
+            built_from=min(built),
+            built_to=max(built),
+            remedy=Programme.Remedy.REPAIR,
+            coverage_years=3,
+        )
+        # Activation finds the repair a customer paid for (the accepted quote) and proposes paying it back.
+        programme = programmes.programme_activate(programme=programme, **self.staff(self.engineer))
+        programmes.programme_owner_emails_queue(programme_id=programme.pk)
+        # A customer whose unit is out of warranty writes in: the diagnosis confirms the fault, the programme
+        # covers it, and the free repair starts.
+        device = self.pick(
+            Q(
+                product_model__sku__in=["PHN-A1", "PHN-B2"],
+                manufactured_on__range=(programme.built_from, programme.built_to),
+                warranty_ends_on__lt=self.today,
+                shipped_on__gt=self.today - dt.timedelta(days=3 * 365 - 30),
+            )
+        )
+        rma = self.open(device, "battery")
+        rma = self.to_diagnosis(rma, "battery", "confirmed", pattern="FP-0001", findings="Swollen cell; FP-0001.")
+        rma = rma_services.rma_repair(rma=rma, **self.staff())
+        self.summary.programme_returns = [rma.number]
+        programme.refresh_from_db()
+        self.summary.programme = f"{programme.code} {programme.title}"
+        self.summary.programme_owners_notified = programme.owners_notified
+        self.summary.reimbursements_waiting = [
+            reimbursement.rma.number
+            for reimbursement in programme.reimbursements.filter(status="proposed").select_related("rma")
+        ]
+        return programme

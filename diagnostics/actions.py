@@ -16,11 +16,11 @@ from django.utils.translation import gettext_noop
 from core.actions import Action, Kind, declare
 from core.admin import ConfirmForm
 from core.phrases import say
-from diagnostics import fault_signals, lifecycle, selectors, services
+from diagnostics import fault_signals, lifecycle, programmes, selectors, services
 from diagnostics import forms as f
 from diagnostics.api import inputs
 from diagnostics.api import serializers as s
-from diagnostics.models import FaultSignal, RootCauseCase
+from diagnostics.models import FaultSignal, Programme, Reimbursement, RootCauseCase
 from rma import selectors as rma_selectors
 from rma.actions import RETURN
 from rma.lifecycle import APPROVE_GOODWILL, PROCESS
@@ -31,12 +31,34 @@ MANAGE_PATTERN = "diagnostics.manage_pattern"
 WORK_ON_CASES = "diagnostics.change_rootcausecase"
 MANAGE_ADVISORIES = "diagnostics.change_advisory"
 MANAGE_SIGNALS = "diagnostics.manage_faultsignal"
+MANAGE_PROGRAMMES = "diagnostics.manage_programme"
+APPROVE_REIMBURSEMENT = "diagnostics.approve_reimbursement"
 
 PATTERN = Kind("pattern", argument="pattern", label="failure pattern", transitions=lifecycle.TRANSITIONS)
 CASE = Kind("case", argument="case", label="root-cause case")
 DIAGNOSIS = Kind("diagnosis", argument="diagnosis", label="diagnosis", status_of=lambda diagnosis: "")
 ADVISORY = Kind("advisory", argument="advisory", label="advisory", status_of=lambda advisory: advisory.state)
 SIGNAL = Kind("signal", argument="signal", label="fault signal")
+PROGRAMME = Kind(
+    "programme",
+    argument="programme",
+    label="service programme",
+    transitions={
+        Programme.Status.DRAFT: frozenset({Programme.Status.ACTIVE}),
+        Programme.Status.ACTIVE: frozenset({Programme.Status.CLOSED}),
+        Programme.Status.CLOSED: frozenset(),
+    },
+)
+REIMBURSEMENT = Kind(
+    "reimbursement",
+    argument="reimbursement",
+    label="reimbursement",
+    transitions={
+        Reimbursement.Status.PROPOSED: frozenset({Reimbursement.Status.APPROVED, Reimbursement.Status.DECLINED}),
+        Reimbursement.Status.APPROVED: frozenset(),
+        Reimbursement.Status.DECLINED: frozenset(),
+    },
+)
 
 
 # Returns ------------------------------------------------------------------------------------------------
@@ -399,5 +421,91 @@ declare(
         takes_source=False,
         style="danger",
         example=lambda signal: {"reason": "A data problem."},
+    ),
+)
+
+
+# Service programmes (SPEC §11) ------------------------------------------------------------------------------------
+
+declare(
+    Action(
+        PROGRAMME,
+        "upload_serials",
+        "Upload serial list",
+        "diagnostics.change_programme",
+        programmes.programme_serials_set,
+        from_statuses=frozenset({Programme.Status.DRAFT}),
+        form=f.ProgrammeSerialsForm,
+        api=False,
+        intro="Only the serial numbers listed are covered (the other rules still apply). "
+        "Uploading again replaces the list; an empty upload removes it.",
+        takes_source=False,
+    ),
+    Action(
+        PROGRAMME,
+        "activate",
+        "Activate",
+        MANAGE_PROGRAMMES,
+        programmes.programme_activate,
+        to_status=Programme.Status.ACTIVE,
+        form=ConfirmForm,
+        description=(
+            "Start the programme (draft → active): its units are covered, its notice shows on their status pages, "
+            "and earlier paid repairs of the fault are proposed for reimbursement."
+        ),
+        intro="Once active, every unit the programme selects is covered for its period, customers can check their "
+        "serial on the public page, and earlier paid repairs of the fault are proposed for reimbursement. "
+        "The programme cannot be edited after that, only closed.",
+        style="primary",
+    ),
+    Action(
+        PROGRAMME,
+        "notify_owners",
+        "E-mail owners of eligible units",
+        MANAGE_PROGRAMMES,
+        programmes.programme_notify_owners,
+        from_statuses=frozenset({Programme.Status.ACTIVE}),
+        form=ConfirmForm,
+        api=False,
+        intro="Each owner of an eligible unit in service gets one e-mail, written from the programme's facts and "
+        "sent in the background on the bulk queue. Owners already e-mailed about it are not e-mailed again.",
+    ),
+    Action(
+        PROGRAMME,
+        "close",
+        "Close",
+        MANAGE_PROGRAMMES,
+        programmes.programme_close,
+        to_status=Programme.Status.CLOSED,
+        form=f.ProgrammeCloseForm,
+        serializer=s.ProgrammeCloseSerializer,
+        description="End the programme (active → closed): no new cover; returns it already covers keep it.",
+        style="danger",
+    ),
+    Action(
+        REIMBURSEMENT,
+        "approve",
+        "Approve reimbursement",
+        APPROVE_REIMBURSEMENT,
+        programmes.reimbursement_approve,
+        to_status=Reimbursement.Status.APPROVED,
+        form=f.ReimbursementDecisionForm,
+        api=False,
+        intro="The customer is paid back what they paid for the repair, is e-mailed, and sees it on their status page.",
+        permission_message="Only a supervisor can approve a reimbursement.",
+        style="primary",
+    ),
+    Action(
+        REIMBURSEMENT,
+        "decline",
+        "Decline",
+        APPROVE_REIMBURSEMENT,
+        programmes.reimbursement_decline,
+        to_status=Reimbursement.Status.DECLINED,
+        form=f.ReimbursementDecisionForm,
+        api=False,
+        reason_required=True,
+        permission_message="Only a supervisor can decide on a reimbursement.",
+        style="danger",
     ),
 )

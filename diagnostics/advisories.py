@@ -7,6 +7,7 @@ e-mailed, once each, by a background task.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 from core.actors import Actor, staff_actor
 from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from core.tasks import enqueue
-from diagnostics.models import Advisory, FailurePattern
+from diagnostics.models import Advisory, FailurePattern, Programme
 from diagnostics.patterns import pattern_event_record
 from rma.models import RMA, Customer, Device, OutboxMessage, ProductModel, Source
 from rma.notices import Notice
@@ -50,6 +51,7 @@ def advisory_create(
     affected_models: Iterable[ProductModel] = (),
     affected_lots: Iterable[str] = (),
     affected_firmware: Iterable[str] = (),
+    programme: Programme | None = None,
 ) -> Advisory:
     """A draft advisory on ``pattern``; by default it covers the pattern's models, lots and firmware."""
     user = _require(actor, "write advisories")
@@ -60,6 +62,7 @@ def advisory_create(
         body=body.strip(),
         affected_lots=_lots(affected_lots or pattern.affected_lots),
         affected_firmware=_lots(affected_firmware or pattern.affected_firmware),
+        programme=programme,
         created_by=user,
     )
     advisory.affected_models.set(models)
@@ -75,7 +78,15 @@ def advisory_update(*, advisory: Advisory, actor: Actor, **fields: Any) -> Advis
         raise TransitionRefused(
             "A published advisory cannot be edited; withdraw it and publish a new one.", code="advisory_published"
         )
-    unknown = set(fields) - {"title", "body", "affected_models", "affected_lots", "affected_firmware", "pattern"}
+    unknown = set(fields) - {
+        "title",
+        "body",
+        "affected_models",
+        "affected_lots",
+        "affected_firmware",
+        "pattern",
+        "programme",
+    }
     if unknown:
         raise InvalidInput(f"Unknown advisory fields: {', '.join(sorted(unknown))}.", code="invalid")
     changed = []
@@ -107,6 +118,14 @@ def advisory_publish(*, advisory: Advisory, actor: Actor) -> Advisory:
         raise InvalidInput("An advisory needs a title and a text for customers.", code="advisory_incomplete")
     if not locked.affected_models.exists():
         raise InvalidInput("Say which product models the advisory is about.", code="advisory_no_models")
+    if promises_free_remedy(f"{locked.title} {locked.body}") and (
+        locked.programme is None or locked.programme.status != Programme.Status.ACTIVE
+    ):
+        raise TransitionRefused(
+            "This advisory promises a free remedy: only an active service programme can promise one. "
+            "Link it to the programme (or remove the promise).",
+            code="advisory_promise_without_programme",
+        )
     locked.published_at = timezone.now()
     locked.published_by = user
     locked.save(update_fields=["published_at", "published_by"])
@@ -118,6 +137,19 @@ def advisory_publish(*, advisory: Advisory, actor: Actor) -> Advisory:
         data={"advisory": locked.pk, "title": locked.title},
     )
     return locked
+
+
+# Words that promise a remedy at no cost; such a promise must be backed by an active programme (SPEC §11).
+FREE_REMEDY = re.compile(
+    r"\b(free\s+of\s+charge|for\s+free|free\s+(repairs?|replacements?|fix(es)?|remed(y|ies)|service)"
+    r"|at\s+no\s+(cost|charge)|without\s+charge|no\s+charge|costs?\s+you\s+nothing"
+    r"|kostenlos|gratuit(e|ement)?|gratis)\b",
+    re.IGNORECASE,
+)
+
+
+def promises_free_remedy(text: str) -> bool:
+    return FREE_REMEDY.search(text) is not None
 
 
 @transaction.atomic

@@ -9,7 +9,9 @@ class DiagnosticsConfig(AppConfig):
         from core.extensions import FACTS, NOTICES
         from diagnostics import actions  # noqa: F401  (declares the diagnostics' actions)
         from diagnostics.advisories import advisory_notices
+        from diagnostics.programmes import programme_notices
         from diagnostics.selectors import goodwill_suggestion
 
         NOTICES.add("rma", advisory_notices)
+        NOTICES.add("rma", programme_notices)
         FACTS.add("rma.goodwill_suggestion", goodwill_suggestion)

@@ -2,9 +2,19 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from core.dates import date_in_range
-from diagnostics.models import Advisory, CaseAttachment, Component, Diagnosis, DiagnosisAttachment, FailurePattern
+from diagnostics.models import (
+    Advisory,
+    CaseAttachment,
+    Component,
+    Diagnosis,
+    DiagnosisAttachment,
+    FailurePattern,
+    Programme,
+)
+from diagnostics.programmes import EDITABLE as PROGRAMME_FIELDS
 from rma.forms import StockPickerForm
 from rma.models import RMA
 
@@ -239,8 +249,19 @@ class AdvisoryForm(forms.ModelForm):
 
     class Meta:
         model = Advisory
-        fields = ["pattern", "title", "body", "affected_models", "affected_lots", "affected_firmware"]
+        fields = ["pattern", "programme", "title", "body", "affected_models", "affected_lots", "affected_firmware"]
         widgets = {"body": forms.Textarea(attrs={"rows": 6})}
+
+
+class ProgrammeForm(forms.ModelForm):
+    lots = ListField()
+    firmware_versions = ListField()
+    code = forms.CharField(required=False, max_length=32, help_text="Empty: the next free SP-NNNN.")
+
+    class Meta:
+        model = Programme
+        fields = ["code", *PROGRAMME_FIELDS]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
 
 
 class WithdrawForm(forms.Form):
@@ -266,3 +287,42 @@ class SignalLinkForm(forms.Form):
 
 class SignalDismissForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept with the signal.")
+
+
+class ProgrammeCloseForm(forms.Form):
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ProgrammeSerialsForm(forms.Form):
+    serials = forms.FileField(
+        required=False,
+        help_text="A text or CSV file, one serial number a line (the first column is read). "
+        "Leave empty to remove the list: the programme then covers every unit its other rules select.",
+    )
+
+    def clean_serials(self) -> list[str]:
+        upload = self.cleaned_data.get("serials")
+        if upload is None:
+            return []
+        if upload.size > 20 * 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 20 MB.", code="file_too_large")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The file is not UTF-8 text.", code="invalid_encoding") from None
+        serials = [line.split(",")[0].strip().strip('"') for line in text.splitlines()]
+        return [serial for serial in serials if serial and serial.lower() not in ("serial", "serial_number")]
+
+
+class ReimbursementDecisionForm(forms.Form):
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ProgrammeCheckForm(forms.Form):
+    serial_number = forms.CharField(
+        label=_("Serial number"),
+        max_length=64,
+        help_text=_("It is on the label on the back of your device or under its battery, and on the box."),
+        error_messages={"required": _("Please enter your device's serial number.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )

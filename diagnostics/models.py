@@ -340,6 +340,14 @@ class Advisory(models.Model):
     owners_notified_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When e-mailing the owners of affected units was started."
     )
+    programme = models.ForeignKey(
+        "Programme",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="advisories",
+        help_text="The service programme whose free remedy the advisory announces (needed to promise one).",
+    )
 
     class Meta:
         ordering = ["-published_at", "-created_at"]
@@ -466,3 +474,149 @@ class FaultSignal(models.Model):
         if self.firmware_version is not None:
             where.append(f"firmware {self.firmware_version}")
         return f"{' · '.join(where)} · {self.component.code}"
+
+
+# Service programmes (SPEC §11) -----------------------------------------------------------------------------------
+
+
+class ProgrammeStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    CLOSED = "closed", "Closed"
+
+
+class ProgrammeRemedy(models.TextChoices):
+    REPAIR = "repair", "Free repair"
+    REPLACE = "replace", "Free replacement"
+    REFUND = "refund", "Refund"
+
+
+class Programme(models.Model):
+    """A service programme: a known fault fixed free for every affected unit for a stated period.
+
+    The population is the listed product models, narrowed by each rule that is set (lots, firmware
+    versions, build-date and ship-date ranges, an uploaded serial list: ``ProgrammeSerial``). Status
+    moves only through ``diagnostics.programmes.programme_transition``.
+    """
+
+    Status = ProgrammeStatus
+    Remedy = ProgrammeRemedy
+
+    code = models.CharField(max_length=32, unique=True)
+    title = models.CharField(max_length=200, help_text="Public: customers read it.")
+    summary = models.TextField(help_text="Public: the fault and what the programme does about it, in plain words.")
+    pattern = models.ForeignKey(FailurePattern, on_delete=models.PROTECT, related_name="programmes")
+    product_models = models.ManyToManyField(ProductModel, related_name="programmes")
+    lots = models.JSONField(default=list, blank=True, help_text="Empty: every lot.")
+    firmware_versions = models.JSONField(default=list, blank=True, help_text="Empty: every firmware version.")
+    built_from = models.DateField(null=True, blank=True)
+    built_to = models.DateField(null=True, blank=True)
+    shipped_from = models.DateField(null=True, blank=True)
+    shipped_to = models.DateField(null=True, blank=True)
+    has_serial_list = models.BooleanField(
+        default=False, editable=False, help_text="Only the serials uploaded to the programme are covered."
+    )
+    remedy = models.CharField(max_length=8, choices=ProgrammeRemedy.choices, default=ProgrammeRemedy.REPAIR)
+    coverage_years = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Covered for this many years from the unit's warranty start."
+    )
+    covered_until = models.DateField(null=True, blank=True, help_text="Or: covered until this day.")
+    reimburse_paid_repairs = models.BooleanField(
+        default=True, help_text="Pay back customers who paid for a repair of this fault before the programme."
+    )
+    status = models.CharField(
+        max_length=8, choices=ProgrammeStatus.choices, default=ProgrammeStatus.DRAFT, editable=False
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_programmes"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    activated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    owners_notified = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Owners e-mailed about the programme so far."
+    )
+    owners_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("manage_programme", "Can activate, close and announce service programmes"),
+            ("approve_reimbursement", "Can approve reimbursements of service programmes"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ProgrammeStatus.values), name="programme_status_valid"),
+            models.CheckConstraint(condition=Q(remedy__in=ProgrammeRemedy.values), name="programme_remedy_valid"),
+            models.CheckConstraint(
+                condition=Q(coverage_years__isnull=True) | Q(covered_until__isnull=True),
+                name="programme_one_coverage_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(coverage_years__isnull=False) | Q(covered_until__isnull=False),
+                name="programme_live_has_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(activated_at__isnull=False), name="programme_activated_at"
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="programme_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class ProgrammeSerial(models.Model):
+    """One serial number of a programme's uploaded list."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="serials")
+    serial_number = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["serial_number", "programme"], name="programme_serial_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.serial_number
+
+
+class ReimbursementStatus(models.TextChoices):
+    PROPOSED = "proposed", "Waiting for approval"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+
+
+class Reimbursement(models.Model):
+    """Money paid for a repair of a programme's fault before the programme, to be paid back."""
+
+    Status = ReimbursementStatus
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="reimbursements")
+    rma = models.ForeignKey(RMA, on_delete=models.PROTECT, related_name="reimbursements")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=8, choices=ReimbursementStatus.choices, default=ReimbursementStatus.PROPOSED, editable=False
+    )
+    proposed_at = models.DateTimeField(default=timezone.now, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    reason = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "rma"], name="reimbursement_once_per_repair"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="reimbursement_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=ReimbursementStatus.values), name="reimbursement_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="proposed") | Q(decided_by__isnull=False), name="reimbursement_decided_by_someone"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} for {self.rma}"

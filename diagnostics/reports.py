@@ -32,11 +32,12 @@ from django.db.models import (
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from diagnostics.models import Diagnosis, FaultSignal
+from diagnostics.models import Diagnosis, FaultSignal, Reimbursement
 from diagnostics.reliability import kaplan_meier, weibull_fit
 from rma.models import RMA, Compensation, Device, GoodwillGrant, ProductModel
 
 FAILURE_OUTCOMES = (Diagnosis.Outcome.CONFIRMED, Diagnosis.Outcome.CAUSE_UNKNOWN)
+CENT = Decimal("0.01")
 NO_PATTERN = "(no pattern)"
 
 
@@ -418,7 +419,7 @@ def _share_by_model(
 
 
 def goodwill(filters: ReportFilters) -> Report:
-    """Goodwill replacements by the pattern their unit was diagnosed with, and compensation given."""
+    """Goodwill replacements by the pattern their unit was diagnosed with, compensation and reimbursements given."""
     grants = GoodwillGrant.objects.filter(filters.devices("rma__device__"), filters.moments("granted_at"))
     latest_pattern = (
         Diagnosis.objects.filter(rma_id=OuterRef("rma_id")).order_by("-created_at", "-id").values("pattern__code")[:1]
@@ -439,6 +440,16 @@ def goodwill(filters: ReportFilters) -> Report:
         credit=Sum("amount"),
         months=Sum("months"),
     )
+    reimbursed = (
+        Reimbursement.objects.filter(
+            filters.devices("rma__device__"),
+            filters.moments("decided_at"),
+            status=Reimbursement.Status.APPROVED,
+        )
+        .values("currency")
+        .annotate(approved=Count("id"), amount=Sum("amount"))
+        .order_by("currency")
+    )
     return Report(
         "goodwill",
         filters,
@@ -450,6 +461,11 @@ def goodwill(filters: ReportFilters) -> Report:
                 "service_credit": str(compensation["credit"] or Decimal("0.00")),
                 "warranty_months": compensation["months"] or 0,
             },
+            # service-programme reimbursements of earlier paid repairs (SPEC §11), per currency
+            "reimbursements": [
+                {"currency": row["currency"], "approved": row["approved"], "amount": str(row["amount"].quantize(CENT))}
+                for row in reimbursed
+            ],
         },
     )
 

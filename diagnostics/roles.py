@@ -34,6 +34,8 @@ _VIEW_DIAGNOSTICS = [
     "diagnostics.view_caseattachment",
     "diagnostics.view_advisory",
     "diagnostics.view_faultsignal",
+    "diagnostics.view_programme",
+    "diagnostics.view_reimbursement",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -66,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rma.add_routingrule",
         "rma.change_routingrule",
         "rma.delete_routingrule",
+        "diagnostics.approve_reimbursement",
         "rma.view_outboxmessage",
         "rma.add_customer",
         "rma.change_customer",
@@ -93,6 +96,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # recurring-fault detection: acknowledge, link or dismiss fault signals
         "diagnostics.change_faultsignal",
         "diagnostics.manage_faultsignal",
+        # service programmes: create, edit while draft, activate, close, tell the owners
+        "diagnostics.add_programme",
+        "diagnostics.change_programme",
+        "diagnostics.manage_programme",
     ],
 }
 

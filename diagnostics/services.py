@@ -28,6 +28,7 @@ from diagnostics.cases import rca_case_add_findings, rca_case_assign, rca_case_a
 from diagnostics.matching import pattern_corpus_add
 from diagnostics.models import Component, Diagnosis, DiagnosisAttachment, FailurePattern, RootCauseCase
 from diagnostics.patterns import pattern_create, pattern_edit, pattern_recurrence_check, pattern_transition
+from diagnostics.programmes import programme_facts
 from diagnostics.selectors import analysis_for_rma, previous_failure
 from rma import policy
 from rma import services as rma_services
@@ -162,6 +163,13 @@ def diagnosis_record(
         summary=summary,
         customer_message=outcome_message(outcome, component.name.lower()),
         repeat=repeat,
+        programme=programme_facts(
+            rma.device,
+            reported_on=rma.reported_on,
+            outcome=outcome,
+            pattern=pattern,
+            confirmed=pattern_match == Diagnosis.PatternMatch.CONFIRMED,
+        ),
         data={
             "component": component.code,
             "outcome": outcome,

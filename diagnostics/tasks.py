@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from diagnostics import advisories
+from diagnostics import advisories, programmes
 from diagnostics.detection import scan
 
 
@@ -14,3 +14,9 @@ def advisory_notify_owners_task(advisory_id: int) -> int:
 def detect_faults_task() -> int:
     """The nightly scan: raise and update fault signals as of today. Safe to run twice at once."""
     return len(scan.detect_faults(settings=scan.settings_from_config()).raised)
+
+
+@shared_task(name="diagnostics.tasks.programme_notify_owners", acks_late=True, reject_on_worker_lost=True)
+def programme_notify_owners_task(programme_id: int) -> int:
+    """Write the programme's notices to its owners' outbox (idempotent: each owner once, whoever runs it)."""
+    return programmes.programme_owner_emails_queue(programme_id=programme_id)

@@ -14,13 +14,14 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from core.dates import date_in_range
 from core.replica import Freshness, replica_reads
-from diagnostics import reports
+from diagnostics import programmes, reports
+from diagnostics.models import Programme
 from rma.models import ProductModel
 
 VIEW_REPORTS = ("diagnostics.view_diagnosis", "rma.view_device")
@@ -77,7 +78,8 @@ PAGES = {
         Page(
             "goodwill",
             "Goodwill and compensation",
-            "Goodwill replacements by the pattern of the unit kept, and the compensation approved.",
+            "Goodwill replacements by the pattern of the unit kept, the compensation approved and the "
+            "service-programme reimbursements paid.",
         ),
     ]
 }
@@ -183,3 +185,29 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
         "table_rows": TABLE_ROWS,
     }
     return render(request, "diagnostics/reports/report.html", context, status=status)
+
+
+# Service programmes' progress (SPEC §11) ---------------------------------------------------------------
+
+
+@login_required
+def programme_index(request: HttpRequest) -> HttpResponse:
+    _require_staff_reports(request)
+    rows = Programme.objects.select_related("pattern").order_by("-status", "code")
+    return render(request, "diagnostics/reports/programmes.html", {"pages": PAGES.values(), "programmes": rows})
+
+
+@login_required
+def programme_progress_page(request: HttpRequest, code: str) -> HttpResponse:
+    _require_staff_reports(request)
+    programme = Programme.objects.filter(code=code.upper()).select_related("pattern").first()
+    if programme is None:
+        raise Http404
+    progress = programmes.programme_progress(programme)
+    context = {
+        "pages": PAGES.values(),
+        "programme": programme,
+        "progress": progress,
+        "api_url": reverse("v1:programme-progress", args=[programme.code]),
+    }
+    return render(request, "diagnostics/reports/programme.html", context)

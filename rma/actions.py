@@ -59,8 +59,12 @@ def _unit_here(rma: RMA) -> bool:
 
 
 def _repair_possible(rma: RMA) -> bool:
-    """A warranty repair needs the customer's own unit on the bench (not one kept for analysis)."""
-    return rma.coverage == RMA.Coverage.WARRANTY and _unit_here(rma) and rma.replacement_device_id is None
+    """A free repair (warranty or service programme) needs the customer's own unit on the bench (not one kept)."""
+    return (
+        rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PROGRAMME)
+        and _unit_here(rma)
+        and rma.replacement_device_id is None
+    )
 
 
 def _shippable(rma: RMA) -> bool:
@@ -266,7 +270,8 @@ REPAIR = Action(
     PROCESS,
     services.rma_repair,
     to_status=S.REPAIRING,
-    from_statuses=frozenset({S.DIAGNOSING}),
+    # from awaiting_customer once a service programme's cover replaced the quote
+    from_statuses=frozenset({S.DIAGNOSING, S.AWAITING_CUSTOMER}),
     form=ConfirmForm,
     description="Start a repair covered by warranty (diagnosing → repairing).",
     offer=_repair_possible,
@@ -286,7 +291,10 @@ REPLACE = Action(
     description=(
         "Replace the unit (→ replacing) with `replacement_serial` from stock, or a new unit of the same model."
     ),
-    offer=lambda rma: rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PAID) and rma.replacement_device_id is None,
+    offer=lambda rma: (
+        rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PROGRAMME, RMA.Coverage.PAID)
+        and rma.replacement_device_id is None
+    ),
     lead=_found_a_fault,
     customer_message=say("We are replacing your device at no charge. The replacement is being prepared."),
     example=lambda rma: {"replacement_serial": f"REPL-{rma.pk}"},

@@ -7,12 +7,14 @@ stable ``code`` and a plain-language ``reason`` that the services store on the R
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 WARRANTY = "warranty"
 GOODWILL = "goodwill"
+PROGRAMME = "programme"
 PAID = "paid"
 NONE = "none"
 
@@ -33,6 +35,7 @@ class CoverageDecision:
     in_warranty: bool
     code: str
     reason: str
+    programme: str = ""  # the service programme's code when ``coverage`` is ``programme``
 
 
 def add_months(day: date, months: int) -> date:
@@ -88,6 +91,69 @@ def warranty_decide(*, reported_on: date, warranty_ends_on: date | None) -> Cove
             f"ended on {warranty_ends_on:%d %b %Y}: a paid repair can be quoted."
         ),
     )
+
+
+# Service programmes (SPEC §11) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgrammeCover:
+    """An active service programme the unit is eligible for, as facts for the policy."""
+
+    code: str
+    pattern_code: str
+    covered_until: date
+
+
+@dataclass(frozen=True)
+class ProgrammeFacts:
+    """What the diagnosis found, and the programmes that cover the unit."""
+
+    outcome: str | None
+    pattern_code: str | None
+    pattern_confirmed: bool
+    programmes: Sequence[ProgrammeCover] = field(default_factory=tuple)
+
+
+def programme_covered_until(
+    *, warranty_starts_on: date | None, coverage_years: int | None, covered_until: date | None
+) -> date | None:
+    """The last day a programme covers a unit: a fixed day, or years from the unit's warranty start.
+
+    None when the programme counts from a warranty start the unit does not have (it is not in service).
+    """
+    if covered_until is not None:
+        return covered_until
+    if coverage_years is None or warranty_starts_on is None:
+        return None
+    return period_end(warranty_starts_on, 12 * coverage_years)
+
+
+def programme_decide(*, reported_on: date, warranty_covers: bool, facts: ProgrammeFacts) -> CoverageDecision | None:
+    """Programme cover, or None when no programme covers this return.
+
+    A return is covered by a programme when the diagnosis confirmed the programme's pattern and the
+    fault was reported within the programme's period for this unit. A programme never takes away
+    cover the warranty gives: when the warranty covers, the warranty decides.
+    """
+    if warranty_covers:
+        return None
+    if facts.outcome != "confirmed" or not facts.pattern_confirmed or not facts.pattern_code:
+        return None
+    matching = [cover for cover in facts.programmes if cover.pattern_code == facts.pattern_code]
+    for cover in sorted(matching, key=lambda cover: (-cover.covered_until.toordinal(), cover.code)):
+        if reported_on <= cover.covered_until:
+            return CoverageDecision(
+                coverage=PROGRAMME,
+                in_warranty=False,
+                code="service_programme",
+                reason=(
+                    f"Service programme {cover.code}: the diagnosis confirmed pattern {facts.pattern_code}, "
+                    f"which the programme covers free on this unit until {cover.covered_until:%d %b %Y}."
+                ),
+                programme=cover.code,
+            )
+    return None
 
 
 @dataclass(frozen=True)

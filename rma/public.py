@@ -118,7 +118,7 @@ def warranty_position(rma: RMA) -> Said:
     if replacement is not None:
         ends_on = replacement.warranty_ends_on
         unit = unit_phrase(replacement)
-        if rma.coverage == C.GOODWILL:
+        if rma.coverage in (C.GOODWILL, C.PROGRAMME):
             replaced = say("We replaced your device free of charge, with %(unit)s.", unit=unit)
         else:
             replaced = say("We replaced your device with %(unit)s.", unit=unit)
@@ -130,6 +130,12 @@ def warranty_position(rma: RMA) -> Said:
         return say(
             "Your device is outside its warranty, but we would like to keep it to find out why it failed. "
             "A replacement is on its way to you, free of charge. Thank you for helping us improve."
+        )
+    if rma.coverage == C.PROGRAMME:
+        return say(
+            "Your device is covered by our service programme %(code)s for this fault, "
+            "so the repair or replacement costs you nothing, whatever its warranty says.",
+            code=rma.programme_code,
         )
     if rma.coverage == C.PAID:
         return say(

@@ -258,6 +258,8 @@ RMA_STATUS_PAGE_CACHE_SECONDS = env.int("RMA_STATUS_PAGE_CACHE_SECONDS", default
 RMA_LOOKUP_RATE_PER_IP = env("RMA_LOOKUP_RATE_PER_IP", default="20/900")
 RMA_LOOKUP_RATE_PER_NUMBER_AND_IP = env("RMA_LOOKUP_RATE_PER_NUMBER_AND_IP", default="5/900")
 RMA_LOOKUP_RATE_PER_NUMBER = env("RMA_LOOKUP_RATE_PER_NUMBER", default="50/3600")
+# The public service-programme checker (/programmes/check/), per address.
+PROGRAMME_CHECK_RATE_PER_IP = env("PROGRAMME_CHECK_RATE_PER_IP", default="30/900")
 # Mounts a bare view for load comparisons (benchmarks/load/); never in a real deployment.
 RMA_BENCHMARK_VIEWS = env.bool("RMA_BENCHMARK_VIEWS", default=False)
 # Failed staff sign-ins (admin and API token), "count/seconds": per client IP, per username from one IP, and
@@ -283,6 +285,7 @@ RMA_FOLLOW_UP_DAYS = env.int("RMA_FOLLOW_UP_DAYS", default=14)
 RMA_FOLLOW_UP_SLACK_DAYS = env.int("RMA_FOLLOW_UP_SLACK_DAYS", default=7)
 # A paid-repair quote below this amount needs a supervisor (rma.approve_quote).
 RMA_QUOTE_MINIMUM = env("RMA_QUOTE_MINIMUM", default="10.00")
+RMA_QUOTE_CURRENCY = env("RMA_QUOTE_CURRENCY", default="EUR")  # ISO 4217: what quotes (and so paid repairs) are in
 # Compensation suggested for late returns and repeat failures (rma.policy.CompensationRule).
 RMA_COMPENSATION = env.json(
     "RMA_COMPENSATION",

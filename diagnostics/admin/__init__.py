@@ -1,3 +1,3 @@
 """The diagnostics app's admin, by topic; importing the package registers every model admin."""
 
-from diagnostics.admin import advisories, cases, components, patterns, returns, signals  # noqa: F401
+from diagnostics.admin import advisories, cases, components, patterns, programmes, returns, signals  # noqa: F401

@@ -75,3 +75,18 @@ def case_close(case, data: dict[str, Any]) -> dict[str, Any]:
 
 def signal_link(signal, data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "pattern": services.pattern_get(data["pattern"])}
+
+
+def programme_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A programme's API fields in the services' keywords: codes, usernames and SKUs turned into rows."""
+    fields = dict(data)
+    if "pattern" in fields:
+        fields["pattern"] = services.pattern_get(fields["pattern"])
+    if "owner" in fields:
+        fields["owner"] = user_or_none(fields["owner"], "owner")
+    if "models" in fields:
+        try:
+            fields["product_models"] = product_models(fields.pop("models"))
+        except InvalidInput as error:
+            raise InvalidInput(error.message, code=error.code, field="models") from None
+    return fields

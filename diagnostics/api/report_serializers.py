@@ -147,10 +147,17 @@ class CompensationTotalsSerializer(serializers.Serializer):
     warranty_months = serializers.IntegerField()
 
 
+class ReimbursementTotalsSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    approved = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
 class GoodwillReportSerializer(ReportSerializer):
     rows = GoodwillRowSerializer(many=True)
     grants = serializers.IntegerField()
     compensation = CompensationTotalsSerializer()
+    reimbursements = ReimbursementTotalsSerializer(many=True, help_text="Service-programme reimbursements approved.")
 
 
 class FaultSignalRowSerializer(serializers.Serializer):

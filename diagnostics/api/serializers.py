@@ -6,7 +6,15 @@ from rest_framework import serializers
 
 from core.api.input import DayField, StrictInput
 from core.api.output import ModelOutput
-from diagnostics.models import Component, Diagnosis, FailurePattern, FaultSignal, PatternEvent, RootCauseCase
+from diagnostics.models import (
+    Component,
+    Diagnosis,
+    FailurePattern,
+    FaultSignal,
+    PatternEvent,
+    Programme,
+    RootCauseCase,
+)
 
 
 class ComponentSerializer(ModelOutput):
@@ -260,3 +268,114 @@ class SignalLinkSerializer(StrictInput):
 
 class SignalDismissSerializer(StrictInput):
     reason = serializers.CharField()
+
+
+# Service programmes (SPEC §11) ------------------------------------------------------------------------------
+
+
+class ProgrammeSerializer(ModelOutput):
+    pattern = serializers.CharField(source="pattern.code", read_only=True)
+    component = serializers.CharField(source="pattern.component.code", read_only=True)
+    owner = serializers.CharField(source="owner.username", read_only=True, allow_null=True, default=None)
+    models = serializers.SerializerMethodField(help_text="SKUs of the product models covered.")
+    lots = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="Empty: every lot.")
+    firmware_versions = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="Empty: every firmware version."
+    )
+
+    class Meta:
+        model = Programme
+        fields = [
+            "code",
+            "title",
+            "summary",
+            "status",
+            "pattern",
+            "component",
+            "models",
+            "lots",
+            "firmware_versions",
+            "built_from",
+            "built_to",
+            "shipped_from",
+            "shipped_to",
+            "has_serial_list",
+            "remedy",
+            "coverage_years",
+            "covered_until",
+            "reimburse_paid_repairs",
+            "owner",
+            "owners_notified",
+            "created_at",
+            "activated_at",
+            "closed_at",
+        ]
+
+    def get_models(self, programme: Programme) -> list[str]:
+        return sorted(model.sku for model in programme.product_models.all())
+
+
+class ProgrammeFieldsSerializer(StrictInput):
+    """The fields engineers set on a draft programme (its status moves only through activate and close)."""
+
+    not_editable = {
+        "status": "A programme's status changes only through activate and close.",
+        "code": "A programme's code never changes.",
+    }
+
+    title = serializers.CharField(max_length=200, required=False)
+    summary = serializers.CharField(required=False, allow_blank=True)
+    pattern = serializers.CharField(required=False, help_text="Failure pattern code.")
+    models = serializers.ListField(child=serializers.CharField(), required=False, help_text="SKUs.")
+    lots = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    firmware_versions = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    built_from = DayField(required=False, allow_null=True)
+    built_to = DayField(required=False, allow_null=True)
+    shipped_from = DayField(required=False, allow_null=True)
+    shipped_to = DayField(required=False, allow_null=True)
+    remedy = serializers.ChoiceField(choices=Programme.Remedy.choices, required=False)
+    coverage_years = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=15)
+    covered_until = DayField(required=False, allow_null=True)
+    reimburse_paid_repairs = serializers.BooleanField(required=False)
+    owner = serializers.CharField(required=False, allow_null=True, help_text="Username of an engineer.")
+
+
+class ProgrammeCreateSerializer(ProgrammeFieldsSerializer):
+    code = serializers.CharField(max_length=32, required=False, allow_blank=True, help_text="Empty: the next SP-NNNN.")
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField()
+    pattern = serializers.CharField(help_text="Failure pattern code.")
+
+
+class ProgrammeCloseSerializer(StrictInput):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EligibleProgrammeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    covered_until = serializers.DateField()
+    remedy = serializers.CharField()
+
+
+class EligibilitySerializer(serializers.Serializer):
+    serial_number = serializers.CharField()
+    programmes = EligibleProgrammeSerializer(many=True)
+
+
+class ProgrammeProgressSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    status = serializers.CharField()
+    eligible_in_service = serializers.IntegerField()
+    owners_notified = serializers.IntegerField()
+    returns_opened = serializers.IntegerField()
+    covered_returns = serializers.IntegerField()
+    remedied = serializers.IntegerField()
+    reimbursements_proposed = serializers.IntegerField()
+    reimbursed = serializers.IntegerField()
+    cost = serializers.DictField()
+    completion = serializers.ListField(child=serializers.DictField())
+
+
+class ReimbursementDecisionSerializer(StrictInput):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")

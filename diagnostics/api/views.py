@@ -13,6 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
@@ -21,12 +22,20 @@ from rest_framework.response import Response
 from core.api.actions import ActionRoutesMixin
 from core.api.input import LOOKUP, valid_input
 from core.api.permissions import ActionPermission
-from core.exceptions import NotFound
-from diagnostics import selectors, services
+from core.exceptions import InvalidInput, NotFound
+from diagnostics import programmes, selectors, services
 from diagnostics.api import serializers as s
 from diagnostics.api.filters import DiagnosisFilter, FailurePatternFilter, FaultSignalFilter, RootCauseCaseFilter
-from diagnostics.api.inputs import pattern_fields
-from diagnostics.models import Component, Diagnosis, FailurePattern, FaultSignal, PatternEvent, RootCauseCase
+from diagnostics.api.inputs import pattern_fields, programme_fields
+from diagnostics.models import (
+    Component,
+    Diagnosis,
+    FailurePattern,
+    FaultSignal,
+    PatternEvent,
+    Programme,
+    RootCauseCase,
+)
 from rma.models import Source
 
 CODE_PARAMETER = OpenApiParameter("code", str, OpenApiParameter.PATH)
@@ -234,10 +243,105 @@ class FaultSignalViewSet(ActionRoutesMixin, viewsets.ReadOnlyModelViewSet):
         return s.FaultSignalSerializer(self.get_queryset().get(pk=signal.pk)).data
 
 
+@extend_schema_view(
+    retrieve=extend_schema(parameters=[CODE_PARAMETER]),
+    create=extend_schema(request=s.ProgrammeCreateSerializer, responses={201: s.ProgrammeSerializer}),
+    partial_update=extend_schema(
+        parameters=[CODE_PARAMETER], request=s.ProgrammeFieldsSerializer, responses=s.ProgrammeSerializer
+    ),
+)
+class ProgrammeViewSet(
+    ActionRoutesMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Service programmes by code (SPEC §11): engineers create them, edit drafts, activate and close them."""
+
+    action_kind = "programme"
+    action_response = s.ProgrammeSerializer
+    action_parameter = CODE_PARAMETER
+
+    serializer_class = s.ProgrammeSerializer
+    lookup_field = "code"
+    lookup_value_regex = LOOKUP
+    permission_classes = [ActionPermission]
+    action_permissions = {
+        "list": "diagnostics.view_programme",
+        "retrieve": "diagnostics.view_programme",
+        "create": "diagnostics.add_programme",
+        "partial_update": "diagnostics.change_programme",
+        "eligibility": "diagnostics.view_programme",
+        "progress": "diagnostics.view_programme",
+    }
+    filter_backends = [OrderingFilter]
+    ordering_fields = ["code", "status", "created_at", "activated_at"]
+    ordering = ["code"]
+
+    def get_queryset(self) -> QuerySet[Programme]:
+        return Programme.objects.select_related("pattern__component", "owner").prefetch_related("product_models")
+
+    def _answer(self, code: str) -> Any:
+        return s.ProgrammeSerializer(self.get_queryset().get(pk=programmes.programme_get(code).pk)).data
+
+    def retrieve(self, request: Request, code: str = "") -> Response:
+        return Response(self._answer(code))
+
+    def create(self, request: Request) -> Response:
+        data = programme_fields(valid_input(s.ProgrammeCreateSerializer, request))
+        programme = programmes.programme_create(actor=request.user, **data)
+        return Response(self._answer(programme.code), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, code: str = "") -> Response:
+        data = programme_fields(valid_input(s.ProgrammeFieldsSerializer, request))
+        programmes.programme_update(programme=programmes.programme_get(code), actor=request.user, **data)
+        return Response(self._answer(code))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("serial", str, OpenApiParameter.QUERY, required=True)],
+        responses=s.EligibilitySerializer,
+    )
+    @action(detail=False, methods=["get"])
+    def eligibility(self, request: Request) -> Response:
+        """Which active programmes cover a unit, and until when."""
+        serial = request.query_params.get("serial", "")
+        if not serial.strip():
+            raise InvalidInput("Give the unit's serial number: ?serial=...", code="serial_required", field="serial")
+        serial, found = programmes.eligibility_by_serial(serial)
+        return Response(
+            {
+                "serial_number": serial,
+                "programmes": [
+                    {
+                        "code": item.programme.code,
+                        "title": item.programme.title,
+                        "covered_until": item.covered_until,
+                        "remedy": item.programme.remedy,
+                    }
+                    for item in found
+                ],
+            }
+        )
+
+    @extend_schema(parameters=[CODE_PARAMETER], responses=s.ProgrammeProgressSerializer)
+    @action(detail=True, methods=["get"])
+    def progress(self, request: Request, code: str = "") -> Response:
+        """Eligible units in service, owners notified, returns opened, remedied, reimbursed, cost, completion."""
+        return Response(programmes.programme_progress(programmes.programme_get(code)))
+
+    def action_object(self, lookup: str) -> Programme:
+        return programmes.programme_get(lookup)
+
+    def action_answer(self, programme: Programme) -> Any:
+        return self._answer(programme.code)
+
+
 __all__ = [
     "ComponentViewSet",
     "DiagnosisViewSet",
     "FailurePatternViewSet",
     "FaultSignalViewSet",
+    "ProgrammeViewSet",
     "RootCauseCaseViewSet",
 ]

@@ -95,6 +95,7 @@ class RMASerializer(ModelOutput):
     is_overdue = serializers.BooleanField(read_only=True)
     centre = serializers.CharField(source="centre.code", read_only=True, allow_null=True, default=None)
     assignee = serializers.CharField(source="assignee.username", read_only=True, allow_null=True, default=None)
+    programme = serializers.SerializerMethodField(help_text="The service programme's code when it covers the return.")
 
     class Meta:
         model = RMA
@@ -106,6 +107,7 @@ class RMASerializer(ModelOutput):
             "channel",
             "status",
             "coverage",
+            "programme",
             "resolution",
             "disposition",
             "ownership",
@@ -119,6 +121,10 @@ class RMASerializer(ModelOutput):
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_programme(self, rma: RMA) -> str | None:
+        return rma.programme_code or None
 
 
 class RepairCentreSerializer(ModelOutput):

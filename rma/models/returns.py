@@ -30,6 +30,7 @@ class RMAStatus(models.TextChoices):
 class RMACoverage(models.TextChoices):
     WARRANTY = "warranty", "Warranty"
     GOODWILL = "goodwill", "Goodwill"
+    PROGRAMME = "programme", "Service programme"
     PAID = "paid", "Paid"
     NONE = "none", "None"
 
@@ -103,6 +104,9 @@ class RMA(models.Model):
     status = models.CharField(max_length=24, choices=RMAStatus.choices, default=RMAStatus.SUBMITTED, editable=False)
     coverage = models.CharField(max_length=16, choices=RMACoverage.choices, default=RMACoverage.NONE, editable=False)
     coverage_reason = models.TextField(blank=True, editable=False)
+    programme_code = models.CharField(
+        max_length=32, blank=True, editable=False, help_text="The service programme that covers it (SPEC §11)."
+    )
     resolution = models.CharField(max_length=24, choices=RMAResolution.choices, blank=True, editable=False)
     disposition = models.CharField(
         max_length=24, choices=RMADisposition.choices, default=RMADisposition.WITH_CUSTOMER, editable=False
@@ -180,6 +184,11 @@ class RMA(models.Model):
             models.CheckConstraint(
                 condition=~Q(coverage="goodwill") | Q(disposition="retained_for_rca") | Q(disposition="scrapped"),
                 name="rma_goodwill_retains_unit",
+            ),
+            models.CheckConstraint(
+                condition=Q(coverage="programme", programme_code__gt="")
+                | (~Q(coverage="programme") & Q(programme_code="")),
+                name="rma_programme_names_its_code",
             ),
             models.UniqueConstraint(
                 fields=["device"],

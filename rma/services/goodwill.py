@@ -48,7 +48,7 @@ def goodwill_eligibility(*, rma: RMA, analysis: policy.Analysis, today: date | N
     """Whether the RMA is eligible for goodwill (conditions 1 to 4), for suggesting it to staff."""
     if rma.coverage == RMA.Coverage.GOODWILL:
         return policy.Decision(False, "goodwill_already_granted", "Goodwill has already been granted on this return.")
-    if rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PAID):
+    if rma.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PROGRAMME, RMA.Coverage.PAID):
         return policy.Decision(
             False, "goodwill_in_warranty", f"The return is already covered: {rma.coverage_reason or rma.coverage}."
         )
@@ -91,7 +91,7 @@ def goodwill_grant(
             raise GoodwillNotAllowed(
                 f"Goodwill has already been granted on {locked.number}.", code="goodwill_already_granted"
             )
-        if locked.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PAID):
+        if locked.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.PROGRAMME, RMA.Coverage.PAID):
             raise GoodwillNotAllowed(
                 f"{locked.number} is already covered ({locked.coverage_reason}).", code="goodwill_in_warranty"
             )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.exceptions import InvalidInput, TransitionRefused
 from core.phrases import Said, say, say_plural
@@ -272,14 +273,22 @@ def rma_record_diagnosis(
     customer_message: Said | str,
     repeat: policy.Decision | None = None,
     data: dict | None = None,
+    programme: policy.ProgrammeFacts | None = None,
 ) -> RMA:
     """Record a diagnosis on the timeline; the diagnostics app owns the diagnosis itself.
 
     ``repeat`` is the repeat-failure decision once the failed component is known: a suspected
     repeat with a different fault loses its repeat cover and falls back to the warranty decision.
+    ``programme`` holds what the diagnosis found and the service programmes covering the unit: a
+    confirmed fault of a programme's pattern within its period is covered by the programme (SPEC §11).
     """
 
     def apply(locked: RMA, change: Change) -> None:
+        _repeat_apply(locked, change)
+        if programme is not None:
+            programme_cover_apply(locked, change, programme)
+
+    def _repeat_apply(locked: RMA, change: Change) -> None:
         if repeat is None or not locked.is_repeat:
             return
         change.data["repeat"] = {"code": repeat.code, "reason": repeat.reason}
@@ -309,6 +318,35 @@ def rma_record_diagnosis(
     )
 
 
+def programme_cover_apply(locked: RMA, change: Change, facts: policy.ProgrammeFacts) -> None:
+    """Cover a return by a service programme, or take back a programme's cover a new diagnosis no longer supports."""
+    covers = locked.coverage in (RMA.Coverage.WARRANTY, RMA.Coverage.GOODWILL, RMA.Coverage.PAID)
+    decision = policy.programme_decide(reported_on=locked.reported_on, warranty_covers=covers, facts=facts)
+    if decision is not None:
+        if locked.programme_code != decision.programme:
+            change.customer_message += " " + gettext(
+                "Good news: this fault is covered by our service programme %(code)s, so the remedy is free of charge."
+            ) % {"code": decision.programme}
+        change.set(
+            locked, coverage=decision.coverage, coverage_reason=decision.reason, programme_code=decision.programme
+        )
+        if locked.quote_status == RMA.QuoteStatus.PENDING:
+            change.set(locked, quote_status=RMA.QuoteStatus.NONE, quote_amount=None)
+        change.data["programme"] = {"code": decision.programme, "reason": decision.reason}
+        return
+    if locked.coverage == RMA.Coverage.PROGRAMME:
+        warranty = policy.warranty_decide(
+            reported_on=locked.reported_on, warranty_ends_on=locked.device.warranty_ends_on
+        )
+        change.set(
+            locked,
+            coverage=warranty.coverage,
+            coverage_reason=f"The diagnosis no longer confirms a service programme's fault. {warranty.reason}",
+            programme_code="",
+        )
+        change.data["programme"] = {"code": None, "reason": warranty.reason}
+
+
 def _require_cover(locked: RMA, *allowed: str) -> None:
     if locked.coverage not in allowed:
         raise TransitionRefused(
@@ -320,7 +358,7 @@ def _require_cover(locked: RMA, *allowed: str) -> None:
 
 def rma_repair(*, rma: RMA, actor: Actor, source: str) -> RMA:
     def apply(locked: RMA, change: Change) -> None:
-        _require_cover(locked, RMA.Coverage.WARRANTY)
+        _require_cover(locked, RMA.Coverage.WARRANTY, RMA.Coverage.PROGRAMME)
         if locked.disposition == D.RETAINED_FOR_RCA:
             raise TransitionRefused(
                 f"The unit of {locked.number} is retained for root-cause analysis: it cannot be repaired.",
@@ -337,7 +375,7 @@ def rma_repair(*, rma: RMA, actor: Actor, source: str) -> RMA:
 
 def rma_replace(*, rma: RMA, actor: Actor, source: str, replacement_serial: str) -> RMA:
     def apply(locked: RMA, change: Change) -> None:
-        _require_cover(locked, RMA.Coverage.WARRANTY, RMA.Coverage.PAID)
+        _require_cover(locked, RMA.Coverage.WARRANTY, RMA.Coverage.PROGRAMME, RMA.Coverage.PAID)
         replacement = replacement_device_take(failed=locked.device, serial_number=replacement_serial)
         change.set(locked, replacement_device=replacement)
         change.data["replacement_serial"] = replacement.serial_number

@@ -89,7 +89,7 @@ REPORT_QUERIES = {
     "life": 3,
     "no-fault-found": 1,
     "repeats": 1,
-    "goodwill": 2,
+    "goodwill": 3,  # grants by pattern, compensation, service-programme reimbursements
     "fault-signals": 2,
 }
 
@@ -206,6 +206,21 @@ def test_each_report_answers_exactly_the_fields_its_schema_declares(api, enginee
     diagnostics_services.goodwill_grant(
         rma=kept, actor=supervisor, source=Source.ADMIN, reason="Unknown.", replacement_serial="GW-SHAPE"
     )
+    # and a service programme's reimbursement, approved
+    from diagnostics import programmes
+    from diagnostics.models import Reimbursement
+    from tests.factories import FailurePatternFactory
+
+    programme = programmes.programme_create(
+        actor=engineer,
+        title="Battery programme",
+        summary="Swelling.",
+        pattern=FailurePatternFactory(component=Component.objects.get(code="battery")),
+        product_models=[kept.device.product_model],
+        coverage_years=3,
+    )
+    proposal = Reimbursement.objects.create(programme=programme, rma=kept, amount="49.00", currency="EUR")
+    programmes.reimbursement_approve(reimbursement=proposal, actor=supervisor, source=Source.ADMIN)
     FaultSignal.objects.create(
         cell="model",
         product_model=kept.device.product_model,

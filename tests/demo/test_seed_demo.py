@@ -11,7 +11,7 @@ from django.db import transaction
 
 from demo.data import DEMO_PASSWORD
 from demo.seed import demo_seed
-from diagnostics.models import Diagnosis, FailurePattern, RootCauseCase
+from diagnostics.models import Diagnosis, FailurePattern, Programme, RootCauseCase
 from diagnostics.selectors import goodwill_suggestion
 from rma.models import RMA, Device, GoodwillGrant, ProductModel
 
@@ -138,4 +138,11 @@ def test_seed_demo_shows_the_closed_loop(roles):
     assert "Advisory published" in output and "Root-cause cases open" in output
     affected = RMA.objects.exclude(status__in=RMA.FINAL_STATUSES).filter(device__lot__in=advisory.affected_lots)
     for rma in affected:
-        assert [notice.title for notice in notices_for(rma)] == [advisory.title]
+        assert [notice.title for notice in notices_for(rma)][:1] == [advisory.title]
+    # the advisory's free battery is a service programme's: active, owners told, a covered return, a reimbursement
+    programme = Programme.objects.get(code="SP-0001")
+    assert advisory.programme == programme and programme.status == Programme.Status.ACTIVE
+    assert programme.owners_notified > 0 and "Service programme active: SP-0001" in output
+    covered = RMA.objects.get(programme_code="SP-0001")
+    assert (covered.coverage, covered.status) == (RMA.Coverage.PROGRAMME, RMA.Status.REPAIRING)
+    assert programme.reimbursements.filter(status="proposed").count() == 1

@@ -142,7 +142,7 @@ def advisory(fp, engineer, phone):
         pattern=fp,
         actor=engineer,
         title="Batteries that stop in the cold",
-        body="Some units from lot L2501 can switch off in freezing weather. We replace them free of charge.",
+        body="Some units from lot L2501 can switch off in freezing weather. Start a return.",
         affected_models=[phone],
         affected_lots=["L2501", " L2502 ", ""],
     )

@@ -187,7 +187,7 @@ def test_diagnosing_with_suggestions_and_working_the_loop(page, live_server, set
     page.get_by_label("Title").fill("Phones that switch off in the cold")
     page.get_by_label("Body").fill(
         "Some Aurora phones from lots PA2510 to PA2512 can switch off in freezing weather. "
-        "We replace the battery free of charge."
+        "If yours does, keep it warm and start a return: our technicians will check the battery."
     )
     page.get_by_label("Affected lots").fill("PA2510, PA2511, PA2512")
     page.get_by_role("button", name="Save", exact=True).click()

@@ -205,7 +205,6 @@ def test_actions_narrower_than_the_table():
     assert sorted(ONLY_FROM_REFUSED) == [
         (S.AUTHORIZED, "supersede"),  # only a return still waiting for its ownership to be confirmed
         (S.AWAITING_CUSTOMER, "close"),
-        (S.AWAITING_CUSTOMER, "repair"),
         (S.DIAGNOSING, "accept_quote"),
         (S.DIAGNOSING, "close"),
         (S.SHIPPED, "refund"),

@@ -24,7 +24,8 @@ from rest_framework.authtoken.models import Token
 
 from diagnostics import services as diagnostics_services
 from diagnostics.advisories import advisory_create
-from diagnostics.models import FaultSignal, RootCauseCase
+from diagnostics.models import FaultSignal, Reimbursement, RootCauseCase
+from diagnostics.programmes import programme_create
 from diagnostics.roles import ROLE_PERMISSIONS
 from rma.models import RMA, Compensation, GoodwillGrant, OutboxMessage, RepairCentre, Source
 from rma.status_links import status_link_issue
@@ -66,6 +67,8 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("returns/status/", "GET"): everyone(),
     ("returns/track/<str:token>/", "GET"): everyone(),
     ("language/", "POST"): everyone(),  # the language switcher: a preference, then back
+    ("programmes/", "GET"): everyone(),
+    ("programmes/check/", "GET"): everyone(),
     # Operations: the process runs, and what it needs answers (no customer data).
     ("healthz", "GET"): everyone(),
     ("readyz", "GET"): everyone(),
@@ -96,6 +99,8 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("admin/diagnostics/advisory/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/faultsignal/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/diagnosis/<path:object_id>/act/<str:action_name>/", "GET"): staff_page(*PROCESSORS),
+    ("admin/diagnostics/programme/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
+    ("admin/diagnostics/reimbursement/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("supervisor"),
     # Photos and logs: downloads for staff who may view them, never rendered by the browser.
     ("staff/attachments/<str:kind>/<int:pk>/", "GET"): staff_page(*ALL_STAFF),
     # The API.
@@ -154,6 +159,15 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
         (f"api/v1/^fault-signals/(?P<pk>[^/\\x00]+)/{step}/$", "POST"): api("engineer")
         for step in ("acknowledge", "link", "dismiss")
     },
+    ("api/v1/^programmes/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^programmes/$", "POST"): api("engineer"),
+    ("api/v1/^programmes/eligibility/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^programmes/(?P<code>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^programmes/(?P<code>[^/\\x00]+)/$", "PATCH"): api("engineer"),
+    ("api/v1/^programmes/(?P<code>[^/\\x00]+)/progress/$", "GET"): api(*ALL_STAFF),
+    **{
+        (f"api/v1/^programmes/(?P<code>[^/\\x00]+)/{step}/$", "POST"): api("engineer") for step in ("activate", "close")
+    },
     ("api/v1/^components/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^components/$", "POST"): api("engineer"),
     ("api/v1/^components/(?P<code>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
@@ -174,6 +188,8 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     },
     # The report pages: staff with a role.
     ("reports/", "GET"): staff_page(*ALL_STAFF),
+    ("reports/programmes/", "GET"): staff_page(*ALL_STAFF),
+    ("reports/programmes/<str:code>/", "GET"): staff_page(*ALL_STAFF),
     **{
         (f"reports/{name}/", "GET"): staff_page(*ALL_STAFF)
         for name in (
@@ -328,6 +344,15 @@ def world(build, supervisor, engineer, technician, battery):
     case = RootCauseCase.objects.get(rma=kept)
     diagnosis = closed.diagnoses.first()
     centre = RepairCentre.objects.create(code="LON", name="London", address="1 Road", country="GB")
+    programme = programme_create(
+        actor=engineer,
+        title="Battery programme",
+        summary="Swelling.",
+        pattern=pattern,
+        product_models=[],
+        coverage_years=2,
+    )
+    reimbursement = Reimbursement.objects.create(programme=programme, rma=closed, amount="10.00", currency="EUR")
     objects = {
         ("rma", "rma"): (closed.pk, "note"),
         ("rma", "device"): (closed.device_id, None),
@@ -343,6 +368,8 @@ def world(build, supervisor, engineer, technician, battery):
         ("diagnostics", "failurepattern"): (pattern.pk, "investigate"),
         ("diagnostics", "rootcausecase"): (case.pk, "add_findings"),
         ("diagnostics", "advisory"): (advisory.pk, "publish"),
+        ("diagnostics", "programme"): (programme.pk, "activate"),
+        ("diagnostics", "reimbursement"): (reimbursement.pk, "approve"),
         ("auth", "group"): (Group.objects.get(name="technician").pk, None),
         ("auth", "user"): (technician.pk, None),
         ("authtoken", "tokenproxy"): (token.user_id, None),
@@ -359,6 +386,7 @@ def world(build, supervisor, engineer, technician, battery):
         "attachment": attachment,
         "signal": signal,
         "centre": centre,
+        "programme": programme,
     }
 
 
@@ -388,7 +416,10 @@ def concrete(route: str, world) -> str:
         if "components" in route
         else world["centre"].code
         if "repair-centres" in route
+        else world["programme"].code
+        if "programmes" in route
         else world["pattern"].code,
+        "<str:code>": world["programme"].code,
     }
     for placeholder, value in values.items():
         route = route.replace(placeholder, value)

@@ -54,6 +54,12 @@ class Command(BaseCommand):
             if summary.advisory:
                 shown = ", ".join(summary.advisory_returns) or "no open return yet"
                 self.stdout.write(f"Advisory published: “{summary.advisory}” (on the status page of {shown}).")
+            if summary.programme:
+                self.stdout.write(
+                    f"Service programme active: {summary.programme}; {summary.programme_owners_notified} owners "
+                    f"e-mailed; covered return being repaired: {', '.join(summary.programme_returns) or 'none'}; "
+                    f"reimbursements waiting for a supervisor: {', '.join(summary.reimbursements_waiting) or 'none'}."
+                )
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password: {DEMO_PASSWORD}), at /admin/:"))
         for account in ACCOUNTS:

@@ -7,8 +7,8 @@ class Migration(migrations.Migration):
     """Supervisors assign returns and keep the repair centres and their routing; every role reads them."""
 
     dependencies = [
-        ("diagnostics", "0006_roles_refunds_and_quotes"),
-        ("rma", "0010_repair_centres"),
+        ("diagnostics", "0007_service_programmes"),
+        ("rma", "0011_repair_centres"),
     ]
 
     operations = [migrations.RunPython(roles_sync, migrations.RunPython.noop)]

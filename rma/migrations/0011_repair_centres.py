@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rma', '0009_customer_language'),
+        ('rma', '0010_service_programmes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
