@@ -39,6 +39,7 @@ class Customer(models.Model):
     language = models.CharField(
         max_length=10,
         blank=True,
+        db_default="",  # as country: the PostgreSQL device import's COPY names its own columns
         help_text="The language of their pages and e-mails, one of LANGUAGES (SPEC §14); blank: the site's default.",
     )
     country = models.CharField(
