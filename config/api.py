@@ -17,11 +17,12 @@ from diagnostics.api.views import (
     ProgrammeViewSet,
     RootCauseCaseViewSet,
 )
-from rma.api.views import DeviceViewSet, RMAViewSet
+from rma.api.views import DeviceViewSet, RepairCentreViewSet, RMAViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("devices", DeviceViewSet, basename="device")
 router.register("rmas", RMAViewSet, basename="rma")
+router.register("repair-centres", RepairCentreViewSet, basename="repair-centre")
 router.register("diagnoses", DiagnosisViewSet, basename="diagnosis")
 router.register("failure-patterns", FailurePatternViewSet, basename="failure-pattern")
 router.register("rca-cases", RootCauseCaseViewSet, basename="rca-case")

@@ -98,6 +98,11 @@ class ActionModelAdmin(admin.ModelAdmin):
     change_list_template = "admin/core/change_list.html"
     action_form_template = "admin/core/action_form.html"
 
+    # Declared actions also offered on the list's selected rows (SPEC §13 bulk actions), by name.
+    bulk_actions: tuple[str, ...] = ()
+    bulk_form_template = "admin/core/bulk_form.html"
+    bulk_result_template = "admin/core/bulk_result.html"
+
     # The admin's own contributions (other apps add theirs through core.extensions) ------------------
 
     def page_panels(self, request: HttpRequest, obj: Any) -> list[Panel]:
@@ -166,6 +171,68 @@ class ActionModelAdmin(admin.ModelAdmin):
             for group, style in ((leads, "primary"), (others, "default"), (dangers, "danger"))
             for action in group
         ]
+
+    # Bulk: the same action, its form asked once, its service called per row, a result for each row ---------
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        for name in self.bulk_actions:
+            action = registry.find(self.action_kind, name)
+            if action is None or action.form is None or not action.may(request.user):
+                continue
+            actions[f"bulk_{name}"] = (self._bulk_function(action), f"bulk_{name}", f"{action.label}: selected rows")
+        return actions
+
+    def bulk_form_kwargs(self, request: HttpRequest, action: Action, objects: list[Any]) -> dict[str, Any]:
+        """Extra keyword arguments of an action's form when it is asked once for many rows."""
+        return {}
+
+    def _bulk_function(self, action: Action) -> Any:
+        def run(modeladmin: ActionModelAdmin, request: HttpRequest, queryset: Any) -> HttpResponse:
+            return modeladmin.bulk_view(request, action, list(queryset.order_by("pk")))
+
+        run.__name__ = f"bulk_{action.name}"
+        return run
+
+    def bulk_view(self, request: HttpRequest, action: Action, objects: list[Any]) -> HttpResponse:
+        """Ask the action's input once (when it has any), then perform it on each row through its service."""
+        assert action.form is not None
+        kwargs = self.bulk_form_kwargs(request, action, objects)
+        applying = "_bulk_apply" in request.POST
+        form = action.form(request.POST if applying else None, **kwargs)
+        needs_input = bool(form.fields)  # asked once, even when every field is optional
+        opts = self._opts()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": opts,
+            "action": action,
+            "objects": objects,
+            "changelist_url": reverse(f"admin:{self._url_name('changelist')}"),
+        }
+        if needs_input and not (applying and form.is_valid()):
+            context.update(
+                title=f"{action.label}: {len(objects)} selected",
+                form=form,
+                selected=[obj.pk for obj in objects],
+                bulk_name=f"bulk_{action.name}",
+            )
+            return TemplateResponse(request, self.bulk_form_template, context)
+        cleaned = form.cleaned_data if needs_input else {}
+        rows = []
+        for obj in objects:
+            try:
+                action.check_permission(request.user, self.action_source)
+                action.perform_admin(obj, actor=request.user, source=self.action_source, cleaned=cleaned)
+            except DomainError as error:
+                rows.append({"object": obj, "done": False, "message": error.message, "code": error.code})
+            else:
+                self.log_change(request, obj, action.label)
+                rows.append({"object": obj, "done": True, "message": f"{action.label} done.", "code": ""})
+        for row in rows:
+            row["url"] = reverse(f"admin:{self._url_name('change')}", args=[row["object"].pk])
+        done = sum(1 for row in rows if row["done"])
+        context.update(title=f"{action.label}: {done} of {len(rows)} done", rows=rows, done=done)
+        return TemplateResponse(request, self.bulk_result_template, context)
 
     def get_inlines(self, request, obj):
         return [*INLINES(self.action_kind), *super().get_inlines(request, obj)]

@@ -47,7 +47,7 @@ from diagnostics.imports import failures_import
 from diagnostics.models import Component, FailurePattern
 from rma import policy
 from rma import services as rma_services
-from rma.models import RMA, Customer, Device, ProductModel, Source
+from rma.models import RMA, Customer, Device, ProductModel, RepairCentre, RoutingRule, Source
 
 
 class DemoTooSmall(ValueError):
@@ -71,6 +71,8 @@ class DemoSummary:
     advisory: str = ""
     advisory_returns: list[str] = field(default_factory=list)  # open returns whose status page shows it
     signals: list[str] = field(default_factory=list)  # the cells the detection scan raised
+    centres: list[str] = field(default_factory=list)  # repair centre codes
+    assigned: int = 0  # open returns with someone on them
     programme: str = ""  # the active service programme
     programme_owners_notified: int = 0
     programme_returns: list[str] = field(default_factory=list)  # returns the programme covers
@@ -114,6 +116,38 @@ class FleetBuilder:
         self.engineer = users.get(username=roles.ENGINEER)
 
     # Reference data -----------------------------------------------------------------------------
+
+    def centres(self) -> None:
+        """Two repair centres in two countries (SPEC §13): London takes every model but the Breeze phone, which Munich
+        repairs; both supervisors' dashboards have work."""
+        london, _ = RepairCentre.objects.get_or_create(
+            code="LON",
+            defaults={
+                "name": "London repair centre",
+                "address": "Unit 4, Riverside Works\n12 Wharf Road\nLondon N1 7SR\nUnited Kingdom",
+                "country": "GB",
+                "subdivision": "ENG",
+                "time_zone": "Europe/London",
+                "is_default": True,
+            },
+        )
+        munich, _ = RepairCentre.objects.get_or_create(
+            code="MUC",
+            defaults={
+                "name": "Munich repair centre",
+                "address": "Werkstattstraße 8\n80339 München\nGermany",
+                "country": "DE",
+                "subdivision": "BY",
+                "time_zone": "Europe/Berlin",
+                "service_levels": {"received": {"business_days": 2}},
+                "turnaround_business_days": 5,
+            },
+        )
+        london.staff.add(self.technician, self.supervisor)
+        munich.staff.add(self.supervisor)
+        RoutingRule.objects.get_or_create(centre=munich, product_model=self.models[MODELS[1].sku])
+        RoutingRule.objects.get_or_create(centre=munich, country="DE")
+        self.summary.centres = [london.code, munich.code]
 
     def reference_data(self) -> None:
         self.models: dict[str, ProductModel] = {}

@@ -42,12 +42,20 @@ def demo_seed(*, devices: int = 4000, seed: int = 2025, on_step: Callable[[str],
 class DemoBuilder(FleetBuilder):
     """The fleet, its history, returns in every status and the closed loop, in that order."""
 
-    STEPS = ("reference data", "fleet", "history", "detection", "returns", "closed loop")
+    STEPS = ("reference data", "repair centres", "fleet", "history", "detection", "returns", "closed loop")
 
     def build(self, on_step: Callable[[str], None] | None = None) -> DemoSummary:
         for step, run in zip(
             self.STEPS,
-            (self.reference_data, self.fleet, self.history, self.detection, self.returns, self.closed_loop),
+            (
+                self.reference_data,
+                self.centres,
+                self.fleet,
+                self.history,
+                self.detection,
+                self.returns,
+                self.closed_loop,
+            ),
             strict=True,
         ):
             run()
@@ -77,6 +85,14 @@ class DemoBuilder(FleetBuilder):
         self.paid_returns()
         self.rejected_and_cancelled()
         self.nff_return()
+        self.assign_work()
+
+    def assign_work(self) -> None:
+        """The technician has taken some of London's open returns; the rest wait, unassigned, in the queues."""
+        open_here = RMA.objects.filter(centre__code="LON", status__in=(S.RECEIVED, S.DIAGNOSING, S.REPAIRING))
+        for rma in open_here.order_by("due_at", "id")[:4]:
+            rma_services.rma_take(rma=rma, **self.staff())
+        self.summary.assigned = RMA.objects.filter(assignee__isnull=False).count()
 
     def in_warranty_return(self, status: str) -> RMA:
         device = self.pick(self.in_warranty())

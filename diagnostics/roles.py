@@ -21,6 +21,8 @@ _VIEW_RETURNS = [
     "rma.view_compensation",
     "rma.view_followup",
     "rma.view_refund",
+    "rma.view_repaircentre",
+    "rma.view_routingrule",
 ]
 _VIEW_DIAGNOSTICS = [
     "diagnostics.view_component",
@@ -60,6 +62,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rma.approve_compensation",
         "rma.approve_refund",
         "rma.approve_quote",
+        "rma.assign_rma",
+        "rma.add_repaircentre",
+        "rma.change_repaircentre",
+        "rma.add_routingrule",
+        "rma.change_routingrule",
+        "rma.delete_routingrule",
         "diagnostics.approve_reimbursement",
         "rma.view_outboxmessage",
         # integrations: webhook endpoints and their delivery log (SPEC §12)

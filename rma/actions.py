@@ -372,6 +372,36 @@ NOTE = Action(
     api=False,
     example=lambda rma: {"note": "Customer phoned."},
 )
+# Queues (SPEC §13): supervisors assign a return to someone at its centre; anyone who works on returns takes an
+# unassigned one of their own centre.
+ASSIGN = Action(
+    RETURN,
+    "assign",
+    "Assign",
+    lifecycle.ASSIGN,
+    services.rma_assign,
+    from_statuses=lifecycle.OPEN_STATUSES,
+    form=forms.AssignForm,
+    serializer=s.AssignSerializer,
+    description=(
+        "Give the return to a member of its repair centre's staff by `assignee` (username; empty to unassign) "
+        "(supervisors). Refused with `assignee_not_at_centre` for someone from another centre."
+    ),
+    intro="Give the return to someone on its repair centre's staff, or to nobody.",
+    example=lambda rma: {"assignee": ""},
+)
+TAKE = Action(
+    RETURN,
+    "take",
+    "Take it",
+    PROCESS,
+    services.rma_take,
+    from_statuses=lifecycle.OPEN_STATUSES,
+    form=ConfirmForm,
+    description="Take an unassigned return of your own repair centre (→ your queue).",
+    intro="The return goes to your queue.",
+    offer=lambda rma: rma.assignee_id is None,
+)
 APPROVE_COMPENSATION = Action(
     RETURN,
     "approve_compensation",
@@ -407,4 +437,6 @@ declare(
     REFUND,
     NOTE,
     APPROVE_COMPENSATION,
+    ASSIGN,
+    TAKE,
 )

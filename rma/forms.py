@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -96,6 +97,34 @@ class ReplaceForm(StockPickerForm):
     replacement_serial = forms.CharField(
         max_length=64, help_text="A unit from stock (offered as you type), or a new serial of the failed unit's model."
     )
+
+
+class AssignForm(forms.Form):
+    """Whom to give the return to: the staff of its centre (``centre_staff``), or nobody."""
+
+    assignee = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(), required=False, empty_label="— nobody —", to_field_name="username"
+    )
+
+    def __init__(self, *args: Any, staff: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = staff if staff is not None else users
+
+
+class ReceiveScanForm(forms.Form):
+    number = forms.CharField(
+        max_length=40,
+        label="RMA number",
+        help_text="Scan the QR code on the parcel's label, or type the number.",
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off", "inputmode": "text"}),
+    )
+    inbound_tracking = forms.CharField(max_length=100, required=False, label="Inbound tracking (optional)")
+
+    def clean_number(self) -> str:
+        return self.cleaned_data["number"].strip().upper()
 
 
 class ShipForm(forms.Form):

@@ -27,6 +27,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 FINAL_STATUSES = frozenset(status for status, nexts in TRANSITIONS.items() if not nexts)
+OPEN_STATUSES = frozenset(TRANSITIONS) - FINAL_STATUSES
 
 # What the customer reads for each status: plain words, saying what happens next.
 CUSTOMER_SENTENCES: dict[str, Said] = {
@@ -49,6 +50,7 @@ APPROVE_GOODWILL = "rma.approve_goodwill"
 APPROVE_COMPENSATION = "rma.approve_compensation"
 APPROVE_REFUND = "rma.approve_refund"
 APPROVE_QUOTE = "rma.approve_quote"
+ASSIGN = "rma.assign_rma"
 
 
 def can_move(from_status: str, to_status: str) -> bool:

@@ -6,14 +6,27 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from core.exceptions import NotFound
 from rma import lifecycle, policy, resolutions, service_levels
-from rma.models import RMA, Compensation, Device, FollowUp, GoodwillGrant, ProofOfPurchase, RMAEvent, is_erased_email
+from rma.models import (
+    RMA,
+    Compensation,
+    Device,
+    FollowUp,
+    GoodwillGrant,
+    ProofOfPurchase,
+    RepairCentre,
+    RMAEvent,
+    is_erased_email,
+)
 from rma.normalise import normalise_serial
 
 
@@ -23,11 +36,37 @@ def overdue_q(now: datetime | None = None) -> Q:
 
 
 def rma_list() -> QuerySet[RMA]:
-    return RMA.objects.select_related("device__product_model", "customer", "replacement_device")
+    return RMA.objects.select_related("device__product_model", "customer", "replacement_device", "centre", "assignee")
+
+
+def queue_mine_q(user: Any) -> Q:
+    """Open returns assigned to ``user``."""
+    return Q(assignee_id=user.pk) & ~Q(status__in=lifecycle.FINAL_STATUSES)
+
+
+def queue_unassigned_q(user: Any) -> Q:
+    """Open unassigned returns of the centres ``user`` works at."""
+    return Q(assignee__isnull=True, centre__staff__id=user.pk) & ~Q(status__in=lifecycle.FINAL_STATUSES)
+
+
+def rma_queue(user: Any, which: str) -> QuerySet[RMA]:
+    """A queue, oldest due first: ``mine`` or ``unassigned`` (at the user's centres)."""
+    where = queue_mine_q(user) if which == "mine" else queue_unassigned_q(user)
+    return rma_list().filter(where).order_by(F("due_at").asc(nulls_last=True), "id")
+
+
+def centre_list() -> QuerySet[RepairCentre]:
+    return RepairCentre.objects.prefetch_related("staff").order_by("code")
 
 
 def rma_overdue(now: datetime | None = None) -> QuerySet[RMA]:
     return rma_list().filter(overdue_q(now)).order_by("due_at")
+
+
+def centre_staff(centre: RepairCentre | None) -> QuerySet[Any]:
+    """Who may be given a return of ``centre``: its active staff (every active member of staff without a centre)."""
+    users = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+    return users.filter(repair_centres=centre) if centre is not None else users
 
 
 def in_stock_q(prefix: str = "") -> Q:
@@ -272,3 +311,100 @@ def rma_follow_up_due(now: datetime | None = None) -> QuerySet[RMA]:
         .exclude(channel=RMA.Channel.IMPORT)
         .order_by("closed_at")
     )
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """A repair centre's figures for its supervisor (SPEC §13); every count is a filter of the RMA list."""
+
+    centre: RepairCentre | None
+    today: date
+    by_status: list[tuple[str, str, int]]  # (status, label, open returns)
+    overdue: int
+    due_today: int
+    unassigned: int
+    weeks: list[tuple[date, int, int]]  # (Monday, opened, closed)
+    shipped_30_days: int
+    promises_kept: int
+    goodwill_this_month: int
+    compensations_this_month: int
+
+    @property
+    def promises_kept_share(self) -> int | None:
+        return round(100 * self.promises_kept / self.shipped_30_days) if self.shipped_30_days else None
+
+
+def centre_returns(centre: RepairCentre | None) -> QuerySet[RMA]:
+    return RMA.objects.filter(centre=centre) if centre is not None else RMA.objects.all()
+
+
+def promise_kept_q() -> Q:
+    """Shipped no later than the day promised at receipt."""
+    return Q(shipped_at__isnull=False, promised_on__isnull=False, shipped_at__date__lte=F("promised_on"))
+
+
+def centre_dashboard(centre: RepairCentre | None, *, today: date | None = None, weeks: int = 8) -> Dashboard:
+    """The figures of ``centre`` (every centre when None), in a constant number of queries."""
+    today = today or timezone.localdate()
+    returns = centre_returns(centre).order_by()
+    now = timezone.now()
+    open_returns = returns.exclude(status__in=lifecycle.FINAL_STATUSES)
+    counts = dict(open_returns.values_list("status").annotate(n=Count("id")))
+    by_status = [
+        (status, label, counts.get(status, 0))
+        for status, label in RMA.Status.choices
+        if status not in lifecycle.FINAL_STATUSES
+    ]
+    figures = open_returns.aggregate(
+        overdue=Count("id", filter=Q(due_at__lt=now)),
+        due_today=Count("id", filter=Q(due_at__date=today)),
+        unassigned=Count("id", filter=Q(assignee__isnull=True)),
+    )
+    monday = today - timedelta(days=today.weekday())
+    first = monday - timedelta(weeks=weeks - 1)
+    opened = dict(
+        returns.filter(created_at__date__gte=first)
+        .annotate(week=TruncWeek("created_at"))
+        .values_list("week")
+        .annotate(n=Count("id"))
+    )
+    closed = dict(
+        returns.filter(closed_at__date__gte=first, status=RMA.Status.CLOSED)
+        .annotate(week=TruncWeek("closed_at"))
+        .values_list("week")
+        .annotate(n=Count("id"))
+    )
+
+    def week_count(counts: dict[Any, int], start: date) -> int:
+        return sum(n for week, n in counts.items() if week is not None and _as_date(week) == start)
+
+    week_rows = [
+        (start, week_count(opened, start), week_count(closed, start))
+        for start in (first + timedelta(weeks=n) for n in range(weeks))
+    ]
+    shipped = returns.filter(shipped_at__date__gte=today - timedelta(days=30), received_at__isnull=False).aggregate(
+        shipped=Count("id"), kept=Count("id", filter=promise_kept_q())
+    )
+    month_start = today.replace(day=1)
+    goodwill = GoodwillGrant.objects.filter(granted_at__date__gte=month_start)
+    compensations = compensation_granted(since=month_start)
+    if centre is not None:
+        goodwill = goodwill.filter(rma__centre=centre)
+        compensations = compensations.filter(rma__centre=centre)
+    return Dashboard(
+        centre=centre,
+        today=today,
+        by_status=by_status,
+        overdue=figures["overdue"],
+        due_today=figures["due_today"],
+        unassigned=figures["unassigned"],
+        weeks=week_rows,
+        shipped_30_days=shipped["shipped"],
+        promises_kept=shipped["kept"],
+        goodwill_this_month=goodwill.count(),
+        compensations_this_month=compensations.count(),
+    )
+
+
+def _as_date(value: Any) -> date:
+    return timezone.localtime(value).date() if isinstance(value, datetime) else value

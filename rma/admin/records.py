@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from core.admin import RecordAdmin, person_column
+from rma.admin.centres import centre_filter
 from rma.models import Compensation, GoodwillGrant, OutboxMessage
 
 
@@ -12,6 +13,8 @@ from rma.models import Compensation, GoodwillGrant, OutboxMessage
 class GoodwillGrantAdmin(RecordAdmin):
     list_display = ["rma", "customer", "approved_by", "granted_at", "eligibility_reason"]
     list_select_related = ["rma", "customer", "approved_by"]
+    list_filter = [centre_filter("rma__centre")]
+    date_hierarchy = "granted_at"
     search_fields = ["rma__number", "customer__email"]
     readonly_fields = [
         "rma",
@@ -30,7 +33,8 @@ class CompensationAdmin(RecordAdmin):
     """Compensation is decided on the RMA (Decide compensation); here it is only listed."""
 
     list_display = ["rma", "status", "suggested_kind", "kind", "months", "amount", "days_late", "decided_at"]
-    list_filter = ["status", "kind", "repeat_failure"]
+    list_filter = ["status", "kind", "repeat_failure", centre_filter("rma__centre")]
+    date_hierarchy = "decided_at"
     list_select_related = ["rma"]
     search_fields = ["rma__number", "customer__email"]
 

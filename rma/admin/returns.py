@@ -5,6 +5,7 @@ Status changes only through the action buttons (``core.admin.ActionModelAdmin``)
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import admin, messages
@@ -25,6 +26,7 @@ from core.exceptions import DomainError
 from core.extensions import FACTS
 from rma import forms as rma_forms
 from rma import lifecycle, selectors, services
+from rma.admin.centres import centre_filter
 from rma.models import RMA, Compensation, CustodyChange, RMAEvent, Source
 from rma.normalise import normalise_email, serial_or_none
 
@@ -74,6 +76,98 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.exclude(selectors.overdue_q())
         return queryset
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The day's work (SPEC §13): one's own open returns, and the open unassigned ones of one's centres."""
+
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("mine", "My returns"), ("unassigned", "Unassigned at my centre")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return queryset.filter(selectors.queue_mine_q(request.user))
+        if self.value() == "unassigned":
+            return queryset.filter(selectors.queue_unassigned_q(request.user))
+        return queryset
+
+
+class DueFilter(admin.SimpleListFilter):
+    title = "due"
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [("today", "Due today")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "today":
+            return queryset.filter(due_at__date=timezone.localdate()).exclude(status__in=lifecycle.FINAL_STATUSES)
+        return queryset
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    title = "assigned"
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Open and unassigned"), ("yes", "Assigned")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(assignee__isnull=True).exclude(status__in=lifecycle.FINAL_STATUSES)
+        if self.value() == "yes":
+            return queryset.filter(assignee__isnull=False)
+        return queryset
+
+
+class PromiseFilter(admin.SimpleListFilter):
+    """Returns shipped in the last 30 days, by whether they left by the day promised at receipt."""
+
+    title = "promise (shipped in 30 days)"
+    parameter_name = "promise"
+
+    def lookups(self, request, model_admin):
+        return [("kept", "Kept"), ("broken", "Broken")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("kept", "broken"):
+            return queryset
+        shipped = queryset.filter(
+            shipped_at__date__gte=timezone.localdate() - dt.timedelta(days=30), received_at__isnull=False
+        )
+        kept = selectors.promise_kept_q()
+        return shipped.filter(kept) if self.value() == "kept" else shipped.exclude(kept)
+
+
+def week_filter(field: str, parameter: str, title: str, **also: Any) -> type[admin.SimpleListFilter]:
+    """Returns whose ``field`` falls in the week starting on the Monday given (a link from the dashboard)."""
+
+    class WeekFilter(admin.SimpleListFilter):
+        parameter_name = parameter
+
+        def lookups(self, request, model_admin):
+            value = request.GET.get(self.parameter_name, "")
+            return [(value, value)] if value else []
+
+        def queryset(self, request, queryset):
+            if not self.value():
+                return queryset
+            try:
+                monday = dt.date.fromisoformat(self.value())
+            except ValueError:
+                return queryset.none()
+            week = {f"{field}__date__gte": monday, f"{field}__date__lt": monday + dt.timedelta(days=7)}
+            return queryset.filter(**week, **also)
+
+    WeekFilter.title = title
+    return WeekFilter
+
+
+OpenedWeekFilter = week_filter("created_at", "opened_week", "opened in the week of")
+ClosedWeekFilter = week_filter("closed_at", "closed_week", "closed in the week of", status=RMA.Status.CLOSED)
 
 
 class GoodwillSuggestedFilter(admin.SimpleListFilter):
@@ -148,6 +242,7 @@ class RMAAdmin(ActionModelAdmin):
         "status",
         "due",
         "flags",
+        "assignee_name",
         "coverage",
         "unit",
         "customer_email",
@@ -155,9 +250,16 @@ class RMAAdmin(ActionModelAdmin):
     ]
     list_select_related = ["device__product_model", "customer"]
     list_filter = [
+        QueueFilter,
         "status",
+        centre_filter("centre"),
         "coverage",
         OverdueFilter,
+        DueFilter,
+        AssignedFilter,
+        PromiseFilter,
+        OpenedWeekFilter,
+        ClosedWeekFilter,
         GoodwillSuggestedFilter,
         "ownership",
         "device__product_model",
@@ -172,6 +274,8 @@ class RMAAdmin(ActionModelAdmin):
     show_full_result_count = False
     inlines = [RMAEventInline, CustodyChangeInline]
     action_kind = "rma"
+    change_list_template = "admin/rma/rma/change_list.html"
+    bulk_actions = ("authorize", "receive", "assign", "take")
     readonly_fields = [
         "number",
         "status_sentence",
@@ -239,6 +343,16 @@ class RMAAdmin(ActionModelAdmin):
             return format_html('<strong class="rma-late">{}</strong><br><span class="dx-muted">{}</span>', late, when)
         return when
 
+    @admin.display(description="who", ordering="assignee__username")
+    def assignee_name(self, rma: RMA) -> str:
+        return rma.assignee.get_username() if rma.assignee is not None else "—"
+
+    def get_ordering(self, request):
+        """A queue is worked oldest due first."""
+        if request.GET.get(QueueFilter.parameter_name):
+            return ["due_at", "id"]
+        return super().get_ordering(request)
+
     @admin.display(description="opened", ordering="created_at")
     def opened(self, rma: RMA) -> str:
         created = timezone.localtime(rma.created_at)
@@ -261,7 +375,11 @@ class RMAAdmin(ActionModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         """The work list takes the page's width: the app menu is one click away in the breadcrumbs."""
-        return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
+        mine = selectors.rma_list().filter(selectors.queue_mine_q(request.user)).count()
+        unassigned = selectors.rma_list().filter(selectors.queue_unassigned_q(request.user)).count()
+        queues = [("mine", "My returns", mine), ("unassigned", "Unassigned at my centre", unassigned)]
+        context = {"is_nav_sidebar_enabled": False, "queues": queues, "queue": request.GET.get("queue", "")}
+        return super().changelist_view(request, {**context, **(extra_context or {})})
 
     # Change page --------------------------------------------------------------------------------
 
@@ -414,13 +532,124 @@ class RMAAdmin(ActionModelAdmin):
     def action_form_kwargs(self, request: HttpRequest, rma: RMA, action: Action) -> dict[str, Any]:
         if action.form is not None and issubclass(action.form, rma_forms.StockPickerForm):
             return {"stock_url": reverse("admin:rma_rma_stock", args=[rma.pk])}
+        if action.form is rma_forms.AssignForm:
+            return {"staff": selectors.centre_staff(rma.centre)}
+        return {}
+
+    def bulk_form_kwargs(self, request: HttpRequest, action: Action, objects: list[RMA]) -> dict[str, Any]:
+        """Assigning many: the staff of every centre among them (the service refuses anyone from another)."""
+        if action.form is rma_forms.AssignForm:
+            centres = {rma.centre for rma in objects}
+            staff = selectors.centre_staff(centres.pop()) if len(centres) == 1 else None
+            return {"staff": staff}
         return {}
 
     def get_urls(self):
         return [
+            path("receive/", self.admin_site.admin_view(self.receive_scan_view), name="rma_receive_scan"),
+            path("dashboard/", self.admin_site.admin_view(self.dashboard_view), name="rma_dashboard"),
             path("<path:object_id>/stock/", self.admin_site.admin_view(self.stock_view), name="rma_rma_stock"),
             *super().get_urls(),
         ]
+
+    def dashboard_view(self, request: HttpRequest) -> TemplateResponse:
+        """A repair centre's figures for its supervisor (SPEC §13), each a link to the RMA list filtered to it."""
+        if not request.user.has_perm(lifecycle.ASSIGN):
+            raise PermissionDenied
+        centres = list(selectors.centre_list())
+        code = request.GET.get("centre", "")
+        mine = [centre for centre in centres if request.user in centre.staff.all()]
+        centre = next((c for c in centres if c.code == code), None)
+        if centre is None and not code and mine:
+            centre = mine[0]
+        board = selectors.centre_dashboard(centre)
+        changelist = reverse("admin:rma_rma_changelist")
+        where = f"centre={centre.code}&" if centre is not None else ""
+
+        def link(query: str) -> str:
+            return f"{changelist}?{where}{query}"
+
+        weeks = [
+            {
+                "monday": monday,
+                "opened": opened,
+                "closed": closed,
+                "opened_url": link(f"opened_week={monday.isoformat()}"),
+                "closed_url": link(f"closed_week={monday.isoformat()}"),
+            }
+            for monday, opened, closed in board.weeks
+        ]
+        month = f"__year={board.today.year}&{{}}__month={board.today.month}"
+        by_centre = where
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Dashboard: {centre.name}" if centre else "Dashboard: every centre",
+            "board": board,
+            "centres": centres,
+            "centre": centre,
+            "statuses": [(label, count, link(f"status__exact={status}")) for status, label, count in board.by_status],
+            "figures": [
+                ("Overdue", board.overdue, link("overdue=yes")),
+                ("Due today", board.due_today, link("due=today")),
+                ("Unassigned", board.unassigned, link("assigned=no")),
+                ("Promises kept (shipped in 30 days)", board.promises_kept, link("promise=kept")),
+                (
+                    "Promises broken (shipped in 30 days)",
+                    board.shipped_30_days - board.promises_kept,
+                    link("promise=broken"),
+                ),
+                (
+                    "Goodwill replacements this month",
+                    board.goodwill_this_month,
+                    f"{reverse('admin:rma_goodwillgrant_changelist')}?{by_centre}granted_at"
+                    + month.format("granted_at"),
+                ),
+                (
+                    "Compensation granted this month",
+                    board.compensations_this_month,
+                    f"{reverse('admin:rma_compensation_changelist')}?{by_centre}status__exact=approved"
+                    "&decided_at" + month.format("decided_at"),
+                ),
+            ],
+            "weeks": weeks,
+        }
+        return TemplateResponse(request, "admin/rma/rma/dashboard.html", context)
+
+    def receive_scan_view(self, request: HttpRequest) -> TemplateResponse | HttpResponseRedirect:
+        """Receive by scan (SPEC §13): a scanned or typed RMA number receives the return in one step, and the
+        screen is ready for the next parcel."""
+        receive = registry.get("rma", "receive")
+        if not receive.may(request.user):
+            raise PermissionDenied
+        form = rma_forms.ReceiveScanForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            number = form.cleaned_data["number"]
+            try:
+                rma = selectors.rma_get_by_number(number)
+                rma = services.rma_receive(
+                    rma=rma,
+                    actor=request.user,
+                    source=Source.ADMIN,
+                    inbound_tracking=form.cleaned_data.get("inbound_tracking", ""),
+                )
+            except DomainError as error:
+                form.add_error("number", f"{error.message} ({error.code})")
+            else:
+                url = reverse("admin:rma_rma_change", args=[rma.pk])
+                self.message_user(
+                    request,
+                    format_html('<a href="{}">{}</a> received: {}.', url, rma.number, rma.device.serial_number),
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:rma_receive_scan"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Receive by scan",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/rma/rma/receive_scan.html", context)
 
     def stock_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
         """In-stock units of the return's model whose serial starts with ``q``: the stock picker's answer."""

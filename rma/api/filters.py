@@ -24,6 +24,19 @@ class DeviceFilter(django_filters.FilterSet):
         fields = ["model", "lot", "firmware", "shipped_after", "shipped_before", "in_service", "updated_since"]
 
 
+class PersonFilter(django_filters.CharFilter):
+    """A username; ``me`` for the caller, ``none`` for nobody."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        if value == "none":
+            return qs.filter(**{f"{self.field_name}__isnull": True})
+        if value == "me":
+            return qs.filter(**{self.field_name: self.parent.request.user})
+        return qs.filter(**{f"{self.field_name}__username": value})
+
+
 class RMAFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=RMA.Status.choices)
     coverage = django_filters.MultipleChoiceFilter(choices=RMA.Coverage.choices)
@@ -37,6 +50,10 @@ class RMAFilter(django_filters.FilterSet):
     reported_after = DayFilter(field_name="reported_on", lookup_expr="gte")
     reported_before = DayFilter(field_name="reported_on", lookup_expr="lte")
     updated_since = updated_since_filter()
+    centre = django_filters.CharFilter(field_name="centre__code", help_text="Repair centre code.")
+    assignee = PersonFilter(
+        field_name="assignee", help_text="Username of the assignee; `me` for the caller, `none` for unassigned."
+    )
 
     class Meta:
         model = RMA
@@ -53,4 +70,6 @@ class RMAFilter(django_filters.FilterSet):
             "reported_after",
             "reported_before",
             "updated_since",
+            "centre",
+            "assignee",
         ]

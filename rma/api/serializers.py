@@ -11,7 +11,7 @@ from rest_framework import serializers
 from core.api.input import DayField, StrictInput
 from core.api.output import ModelOutput
 from rma import policy
-from rma.models import RMA, Device, QuoteAnswerChannel, Refund, RMAEvent
+from rma.models import RMA, Device, QuoteAnswerChannel, Refund, RepairCentre, RMAEvent
 
 
 class DeviceRMASerializer(ModelOutput):
@@ -93,6 +93,8 @@ class RMASerializer(ModelOutput):
         source="replacement_device.serial_number", read_only=True, allow_null=True, default=None
     )
     is_overdue = serializers.BooleanField(read_only=True)
+    centre = serializers.CharField(source="centre.code", read_only=True, allow_null=True, default=None)
+    assignee = serializers.CharField(source="assignee.username", read_only=True, allow_null=True, default=None)
     programme = serializers.SerializerMethodField(help_text="The service programme's code when it covers the return.")
 
     class Meta:
@@ -111,6 +113,8 @@ class RMASerializer(ModelOutput):
             "ownership",
             "is_repeat",
             "replacement_serial",
+            "centre",
+            "assignee",
             "reported_on",
             "due_at",
             "is_overdue",
@@ -154,6 +158,32 @@ _MOMENT = serializers.DateTimeField()
 
 def _moment(value: Any) -> str | None:
     return None if value is None else _MOMENT.to_representation(value)
+
+
+class RepairCentreSerializer(ModelOutput):
+    """A repair centre (SPEC §13): where returns are sent, its calendar and service levels, and its staff."""
+
+    staff: serializers.Field = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    service_levels = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        read_only=True,
+        help_text='Targets per status overriding the site\'s, e.g. {"received": {"business_days": 2}}.',
+    )
+
+    class Meta:
+        model = RepairCentre
+        fields = [
+            "code",
+            "name",
+            "address",
+            "country",
+            "subdivision",
+            "time_zone",
+            "is_default",
+            "service_levels",
+            "turnaround_business_days",
+            "staff",
+        ]
 
 
 class RefundOutputSerializer(ModelOutput):
@@ -273,6 +303,16 @@ class QuoteSerializer(StrictInput):
 
 class ReplaceSerializer(StrictInput):
     replacement_serial = serializers.CharField(max_length=64)
+
+
+class AssignSerializer(StrictInput):
+    assignee = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default="",
+        help_text="The username of a member of the return's centre's staff; empty or null to unassign.",
+    )
 
 
 class ShipSerializer(StrictInput):

@@ -26,7 +26,7 @@ from core.extensions import FACTS
 from rma import selectors, services
 from rma.api import serializers as s
 from rma.api.filters import DeviceFilter, RMAFilter
-from rma.models import RMA, Device, ProductModel, RMAEvent, Source
+from rma.models import RMA, Device, ProductModel, RepairCentre, RMAEvent, Source
 
 PROCESS = "rma.process_rma"
 SERIAL_PARAMETER = OpenApiParameter("serial_number", str, OpenApiParameter.PATH, description="The unit's serial.")
@@ -70,6 +70,20 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
     def _detail(self, device: Device) -> Any:
         return s.DeviceDetailSerializer(device, context={"rma_history": selectors.device_rma_history(device)}).data
+
+
+class RepairCentreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Repair centres (SPEC §13), by code: address, country, time zone, service levels and staff."""
+
+    serializer_class = s.RepairCentreSerializer
+    lookup_field = "code"
+    lookup_value_regex = LOOKUP
+    permission_classes = [ActionPermission]
+    action_permissions = {"list": "rma.view_repaircentre", "retrieve": "rma.view_repaircentre"}
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[RepairCentre]:
+        return selectors.centre_list()
 
 
 @extend_schema_view(

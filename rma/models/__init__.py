@@ -1,9 +1,10 @@
 """The returns domain: product models, devices (the installed base), customers, RMAs and their history.
 
 By topic: ``units`` (product models, customers, devices), ``returns`` (the RMA), ``records`` (its
-append-only history and what it sent), ``money`` (compensation and refunds).
+append-only history and what it sent), ``money`` (compensation and refunds), ``centres`` (repair centres and routing).
 """
 
+from rma.models.centres import RepairCentre, RoutingRule
 from rma.models.money import (
     Compensation,
     CompensationKind,
@@ -76,6 +77,8 @@ __all__ = [
     "RMAStatus",
     "Refund",
     "RefundMethod",
+    "RepairCentre",
+    "RoutingRule",
     "Source",
     "StatusLink",
     "is_erased_email",

@@ -126,6 +126,17 @@ class RMA(models.Model):
         editable=False,
         help_text="To confirm when the unit's registered owner has another e-mail than the person who started it.",
     )
+    centre = models.ForeignKey(
+        "rma.RepairCentre", on_delete=models.PROTECT, null=True, blank=True, related_name="rmas", editable=False
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_rmas",
+        editable=False,
+    )
     quote_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True, editable=False)
     quote_status = models.CharField(max_length=16, choices=RMAQuoteStatus.choices, blank=True, editable=False)
     inbound_tracking = models.CharField(max_length=100, blank=True)
@@ -157,6 +168,7 @@ class RMA(models.Model):
             ("approve_compensation", "Can approve compensation"),
             ("approve_refund", "Can approve refunds"),
             ("approve_quote", "Can approve low quotes and record a customer's answer to a quote"),
+            ("assign_rma", "Can assign returns to any member of a repair centre's staff"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=RMAStatus.values), name="rma_status_valid"),
@@ -200,6 +212,9 @@ class RMA(models.Model):
             models.Index(fields=["reported_on"], name="rma_reported_on_idx"),
             # the lists' default order (API, admin): newest first, read a page at a time
             models.Index(fields=["-created_at", "-id"], name="rma_newest_first_idx"),
+            # the queues (SPEC §13): a person's returns and a centre's, oldest due first
+            models.Index(fields=["assignee", "due_at"], name="rma_assignee_due_idx"),
+            models.Index(fields=["centre", "assignee", "due_at"], name="rma_centre_queue_idx"),
         ]
 
     def __str__(self) -> str:

@@ -39,7 +39,14 @@ class Customer(models.Model):
     language = models.CharField(
         max_length=10,
         blank=True,
+        db_default="",  # as country: the PostgreSQL device import's COPY names its own columns
         help_text="The language of their pages and e-mails, one of LANGUAGES (SPEC §14); blank: the site's default.",
+    )
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        db_default="",  # the PostgreSQL device import inserts customers by COPY, naming its own columns
+        help_text="ISO 3166-1 alpha-2, upper-case; routes the returns (SPEC §13).",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

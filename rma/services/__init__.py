@@ -1,6 +1,7 @@
 """Every write to the returns domain goes through these functions."""
 
 from rma.notifications import outbox_enqueue
+from rma.services.centres import centre_check, centre_route, rma_assign, rma_take
 from rma.services.closing import rma_close, rma_path, rma_refund
 from rma.services.compensation import compensation_approve, compensation_assess
 from rma.services.devices import (
@@ -52,6 +53,8 @@ __all__ = [
     "DeviceImportResult",
     "ErasureReport",
     "actor_may",
+    "centre_check",
+    "centre_route",
     "compensation_approve",
     "compensation_assess",
     "customer_erase",
@@ -77,6 +80,7 @@ __all__ = [
     "replacement_device_take",
     "rma_accept_quote",
     "rma_add_note",
+    "rma_assign",
     "rma_authorize",
     "rma_cancel",
     "rma_close",
@@ -99,6 +103,7 @@ __all__ = [
     "rma_ship",
     "rma_start_diagnosis",
     "rma_supersede",
+    "rma_take",
     "rma_transition",
     "status_link_issue",
 ]

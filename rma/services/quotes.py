@@ -146,7 +146,7 @@ def rma_decline_quote(*, rma: RMA, actor: Actor, source: str, answered_via: str 
         change.set(
             locked,
             quote_status=RMA.QuoteStatus.DECLINED,
-            due_at=status_deadline(S.REPLACING, timezone.now()),
+            due_at=status_deadline(S.REPLACING, timezone.now(), locked.centre),
         )
         change.customer_message = _quote_declined(channel)
         change.data["answered_via"] = channel

@@ -14,9 +14,10 @@ from django.utils.translation import gettext
 
 from core.exceptions import InvalidInput, TransitionRefused
 from core.phrases import Said, say, say_plural
-from rma import lifecycle, policy, service_levels
+from rma import lifecycle, policy
 from rma.models import RMA, Device, Refund, Source
 from rma.selectors import submission_key_hash
+from rma.services.centres import centre_route
 from rma.services.compensation import compensation_assess
 from rma.services.devices import (
     customer_get_or_create,
@@ -36,6 +37,7 @@ from rma.services.transitions import (
     Actor,
     Change,
     custody_move,
+    promised_date,
     record_event,
     rma_action,
     rma_transition,
@@ -97,6 +99,7 @@ def rma_create(
     repeat_of: RMA | None = None,
     idempotency_key: str = "",
     language: str = "",
+    country: str = "",
 ) -> RMA:
     """Open a return: decide coverage from the policy and acknowledge the customer at once.
 
@@ -128,6 +131,10 @@ def rma_create(
                 f"{device.serial_number} already has an open return ({open_rma.number}).", code="open_rma_exists"
             )
         superseded = open_rma
+    if country.strip() and customer.country != country.strip().upper():
+        customer.country = country.strip().upper()
+        customer.save(update_fields=["country"])
+    centre = centre_route(customer=customer, device=device)
     reported_on = reported_on or timezone.localdate()
     decision, previous = rma_coverage_decide(device=device, reported_on=reported_on, previous=repeat_of)
     if repeat_of is not None:
@@ -145,7 +152,8 @@ def rma_create(
         ownership=ownership,
         submission_key=submission_key,
         reported_on=reported_on,
-        due_at=status_deadline(S.SUBMITTED, now),
+        centre=centre,
+        due_at=status_deadline(S.SUBMITTED, now, centre),
         status_changed_at=now,
         created_at=now,
         updated_at=now,
@@ -241,7 +249,7 @@ def rma_cancel(*, rma: RMA, actor: Actor, source: str, reason: str = "") -> RMA:
 def rma_receive(*, rma: RMA, actor: Actor, source: str, inbound_tracking: str = "") -> RMA:
     def apply(locked: RMA, change: Change) -> None:
         now = timezone.now()
-        promised_on = service_levels.add_business_days(timezone.localdate(now), settings.RMA_TURNAROUND_BUSINESS_DAYS)
+        promised_on = promised_date(locked.centre, now)
         change.set(locked, received_at=now, promised_on=promised_on)
         if inbound_tracking.strip():
             change.set(locked, inbound_tracking=inbound_tracking.strip())

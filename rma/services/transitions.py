@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -14,8 +15,8 @@ from core.actions import Action, registry
 from core.actors import Actor, staff_actor
 from core.exceptions import TransitionRefused
 from core.phrases import Said
-from rma import lifecycle, service_levels
-from rma.models import RMA, CustodyChange, RMAEvent, Source
+from rma import centres, lifecycle, service_levels
+from rma.models import RMA, CustodyChange, RepairCentre, RMAEvent, Source
 from rma.notifications import event_notify
 from rma.webhook_events import rma_event_emit
 
@@ -122,7 +123,7 @@ def rma_lock(rma: RMA | int) -> RMA:
     pk = rma.pk if isinstance(rma, RMA) else rma
     return (
         RMA.objects.select_for_update(of=("self",))
-        .select_related("device__product_model", "customer", "replacement_device")
+        .select_related("device__product_model", "customer", "replacement_device", "centre")
         .get(pk=pk)
     )
 
@@ -164,7 +165,8 @@ def rma_transition(
 
     now = timezone.now()
     if spec.to_status and spec.to_status != from_status:
-        change.set(locked, status=spec.to_status, status_changed_at=now, due_at=status_deadline(spec.to_status, now))
+        due_at = status_deadline(spec.to_status, now, locked.centre)
+        change.set(locked, status=spec.to_status, status_changed_at=now, due_at=due_at)
         if spec.to_status in lifecycle.FINAL_STATUSES:
             change.set(locked, closed_at=now)
     change.set(locked, updated_at=now)
@@ -183,8 +185,21 @@ def rma_transition(
     return locked
 
 
-def status_deadline(status: str, start):
+def status_deadline(status: str, start, centre: RepairCentre | None = None):
+    """When a return that entered ``status`` at ``start`` is due: the centre's service level for it (else the
+    site's), counted in the centre's business days from its local date, its public holidays skipped."""
     if status in lifecycle.FINAL_STATUSES:
         return None
-    # Business days are the repair centre's: count them from its local date, not the UTC one.
-    return service_levels.deadline(timezone.localtime(start), settings.RMA_SERVICE_LEVELS.get(status))
+    level = (centre.service_levels.get(status) if centre is not None else None) or settings.RMA_SERVICE_LEVELS.get(
+        status
+    )
+    return service_levels.deadline(centres.local(start, centre), level, centres.holidays_of(centre))
+
+
+def promised_date(centre: RepairCentre | None, moment) -> date:
+    """The day a unit received at ``moment`` should be on its way back: the centre's turnaround in its business
+    days."""
+    days = settings.RMA_TURNAROUND_BUSINESS_DAYS
+    if centre is not None and centre.turnaround_business_days is not None:
+        days = centre.turnaround_business_days
+    return service_levels.add_business_days(centres.local(moment, centre).date(), days, centres.holidays_of(centre))

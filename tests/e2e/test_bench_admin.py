@@ -66,3 +66,85 @@ def test_the_rma_list_and_a_returns_page_at_desk_widths(page, live_server, build
     page.goto(live_server.url + f"/admin/rma/rma/{late.pk}/change/")
     for width in WIDTHS:
         snap(page, "rma-goodwill", width)
+
+
+class Clicks:
+    """Counts what the person does: clicks on links and buttons, and pressing Enter in a field."""
+
+    def __init__(self, page):
+        self.page = page
+        self.count = 0
+
+    def click(self, locator):
+        self.count += 1
+        locator.click()
+
+    def submit(self, field, value):
+        field.fill(value)
+        self.count += 1
+        field.press("Enter")
+
+
+def test_a_technicians_morning_and_a_supervisors_dashboard(page, live_server, build, technician, supervisor, battery):
+    from rma.models import RepairCentre
+
+    centre = RepairCentre.objects.create(
+        code="LON", name="London", address="1 Road", country="GB", is_default=True, time_zone="Europe/London"
+    )
+    centre.staff.set([technician, supervisor])
+    for user in (technician, supervisor):
+        user.set_password("correct-horse-battery")
+        user.save()
+    parcel = build(S.AUTHORIZED)
+    RMA.objects.filter(pk=parcel.pk).update(centre=centre)
+    for status in [S.RECEIVED, S.DIAGNOSING, S.SUBMITTED]:
+        RMA.objects.filter(pk=build(status).pk).update(centre=centre)
+    log_in(page, live_server, technician)
+    clicks = Clicks(page)
+    page.goto(live_server.url + "/admin/rma/rma/")
+    clicks.click(page.get_by_role("link", name="Receive by scan"))
+    clicks.submit(page.get_by_label("RMA number"), parcel.number)  # the scanner types it and presses Enter
+    assert page.locator(".messagelist").inner_text().startswith(parcel.number)
+    for width in WIDTHS:
+        snap(page, "receive-scan", width)
+    page.goto(live_server.url + "/admin/rma/rma/?queue=unassigned")
+    for width in WIDTHS:
+        snap(page, "queue-unassigned", width)
+    clicks.click(page.get_by_role("link", name=parcel.number))
+    clicks.click(page.get_by_role("link", name="Take it"))
+    clicks.click(page.get_by_role("button", name="Take it"))
+    clicks.click(page.get_by_role("link", name="Start diagnosis"))
+    clicks.click(page.get_by_role("button", name="Start diagnosis"))
+    clicks.click(page.get_by_role("link", name="Record diagnosis"))
+    page.get_by_label("Component").select_option(label="Battery")
+    page.get_by_label("Outcome").select_option("confirmed")
+    clicks.click(page.get_by_role("button", name="Record diagnosis", exact=True))
+    assert page.locator(".rma-actions a.rma-action").first.inner_text() == "Start repair"
+    for width in WIDTHS:
+        snap(page, "after-diagnosis", width)
+    clicks.click(page.get_by_role("link", name="Start repair"))
+    clicks.click(page.get_by_role("button", name="Start repair"))
+    clicks.click(page.get_by_role("link", name="Ship", exact=True))
+    clicks.submit(page.get_by_label("Tracking number"), "1Z999")
+    clicks.click(page.get_by_role("link", name="Close", exact=True))
+    clicks.click(page.get_by_role("button", name="Close", exact=True))
+    parcel.refresh_from_db()
+    assert (parcel.status, parcel.assignee) == (S.CLOSED, technician)
+    # receive 2, find and take 3, start diagnosis 2, record it 2 (its two choices not counted), repair 2,
+    # ship 2, close 2
+    assert clicks.count == 15, clicks.count
+    (SCREENSHOTS / "bench-morning-clicks.txt").write_text(f"{clicks.count}\n")
+
+    log_in(page, live_server, supervisor)
+    page.goto(live_server.url + "/admin/rma/rma/dashboard/?centre=LON")
+    for width in WIDTHS:
+        snap(page, "dashboard", width)
+    page.goto(live_server.url + "/admin/rma/rma/?queue=&assigned=no")
+    page.locator("#action-toggle").check()
+    page.locator("select[name=action]").select_option("bulk_assign")
+    page.get_by_role("button", name="Go").click()
+    page.get_by_label("Assignee").select_option("tech")
+    page.locator("input[type=submit].default").click()
+    assert "done" in page.locator("#bulk-results").inner_text()
+    for width in WIDTHS:
+        snap(page, "bulk-assign-result", width)

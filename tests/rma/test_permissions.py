@@ -42,6 +42,8 @@ SETUP = {
     "confirm_ownership": (S.SUBMITTED, True),
     "refuse_ownership": (S.SUBMITTED, True),
     "supersede": (S.SUBMITTED, True),
+    "assign": (S.SUBMITTED, True),
+    "take": (S.RECEIVED, True),
 }
 ALL_ACTIONS = sorted(SETUP)
 # Tried on a return started by someone other than the unit's registered owner (ownership to confirm).
@@ -66,6 +68,7 @@ ROLE_MAY = {
         "refund",
         "accept_quote",
         "decline_quote",
+        "assign",
     },
     SUPERVISOR: set(ALL_ACTIONS),
     ENGINEER: set(),

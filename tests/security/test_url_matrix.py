@@ -27,7 +27,7 @@ from diagnostics.advisories import advisory_create
 from diagnostics.models import FaultSignal, Reimbursement, RootCauseCase
 from diagnostics.programmes import programme_create
 from diagnostics.roles import ROLE_PERMISSIONS
-from rma.models import RMA, Compensation, GoodwillGrant, OutboxMessage, Source
+from rma.models import RMA, Compensation, GoodwillGrant, OutboxMessage, RepairCentre, Source
 from rma.status_links import status_link_issue
 from tests.api.conftest import token_key_for
 from tests.factories import FailurePatternFactory, UserFactory
@@ -91,6 +91,10 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     # An action's form is shown to the roles its declaration allows (core.actions); a POST from another
     # role is refused with the reason (tests/rma/test_permissions.py).
     ("admin/rma/rma/<path:object_id>/act/<str:action_name>/", "GET"): staff_page(*PROCESSORS),
+    # Receive by scan: one step per parcel, for who receives returns.
+    ("admin/rma/rma/receive/", "GET"): staff_page(*PROCESSORS),
+    # A centre's figures, for supervisors.
+    ("admin/rma/rma/dashboard/", "GET"): staff_page("supervisor"),
     # The stock picker's answer: in-stock units of the return's model, for staff who read returns and units.
     ("admin/rma/rma/<path:object_id>/stock/", "GET"): staff_page(*ALL_STAFF),
     ("admin/diagnostics/failurepattern/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
@@ -141,6 +145,10 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
         )
     },
     ("api/v1/^rmas/(?P<number>[^/\\x00]+)/reject/$", "POST"): api("supervisor"),
+    ("api/v1/^rmas/(?P<number>[^/\\x00]+)/assign/$", "POST"): api("supervisor"),
+    ("api/v1/^rmas/(?P<number>[^/\\x00]+)/take/$", "POST"): api(*PROCESSORS),
+    ("api/v1/^repair-centres/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^repair-centres/(?P<code>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^rmas/(?P<number>[^/\\x00]+)/refuse-ownership/$", "POST"): api("supervisor"),
     ("api/v1/^rmas/(?P<number>[^/\\x00]+)/grant-goodwill/$", "POST"): api("supervisor"),
     **{
@@ -357,6 +365,7 @@ def world(build, supervisor, engineer, technician, battery):
     )
     case = RootCauseCase.objects.get(rma=kept)
     diagnosis = closed.diagnoses.first()
+    centre = RepairCentre.objects.create(code="LON", name="London", address="1 Road", country="GB")
     programme = programme_create(
         actor=engineer,
         title="Battery programme",
@@ -374,6 +383,7 @@ def world(build, supervisor, engineer, technician, battery):
         ("rma", "goodwillgrant"): (GoodwillGrant.objects.get().pk, None),
         ("rma", "compensation"): (Compensation.objects.get(rma=late).pk, None),
         ("rma", "outboxmessage"): (OutboxMessage.objects.first().pk, None),
+        ("rma", "repaircentre"): (centre.pk, None),
         ("diagnostics", "component"): (battery.pk, None),
         ("diagnostics", "diagnosis"): (diagnosis.pk, "attach"),
         ("diagnostics", "faultsignal"): (signal.pk, "acknowledge"),
@@ -399,6 +409,7 @@ def world(build, supervisor, engineer, technician, battery):
         "user": technician,
         "attachment": attachment,
         "signal": signal,
+        "centre": centre,
         "programme": programme,
         "token": token,
         "endpoint": endpoint,
@@ -431,6 +442,8 @@ def concrete(route: str, world) -> str:
         ),
         "(?P<code>[^/\\x00]+)": world["component"].code
         if "components" in route
+        else world["centre"].code
+        if "repair-centres" in route
         else world["programme"].code
         if "programmes" in route
         else world["pattern"].code,

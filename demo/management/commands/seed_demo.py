@@ -51,6 +51,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Fault signals raised by the detection scan: " + ("; ".join(summary.signals) or "none") + "."
             )
+            self.stdout.write(
+                f"Repair centres: {', '.join(summary.centres)}; {summary.assigned} open returns assigned, the rest "
+                "waiting in the queues."
+            )
             if summary.advisory:
                 shown = ", ".join(summary.advisory_returns) or "no open return yet"
                 self.stdout.write(f"Advisory published: “{summary.advisory}” (on the status page of {shown}).")
