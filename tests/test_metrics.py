@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
-from rest_framework.authtoken.models import Token
 
 from rma.models import OutboxMessage
+from tests.api.conftest import token_key_for
 from tests.customers.helpers import open_return
 from tests.factories import CustomerFactory
 
@@ -34,16 +34,16 @@ def test_strangers_may_not_read_the_metrics(client, settings, technician):
     settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
     refused = client.get("/metrics")
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
-    non_staff_token = Token.objects.create(user=technician)
+    non_staff_key = token_key_for(technician)
     technician.is_staff = False
     technician.save()
-    assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {non_staff_token.key}").status_code == 403
+    assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {non_staff_key}").status_code == 403
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer not-a-token").status_code == 403
 
 
 def test_a_staff_token_or_an_allowed_address_reads_them(client, scraper, technician):
-    token = Token.objects.create(user=technician)
-    assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token.key}").status_code == 200
+    key = token_key_for(technician)
+    assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
     assert scraper.get("/metrics").status_code == 200
     client.force_login(technician)
     assert client.get("/metrics").status_code == 200
