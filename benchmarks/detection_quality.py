@@ -177,6 +177,24 @@ def baselines_at(fleet, day: int):
 # One fleet ----------------------------------------------------------------------------------------------------
 
 
+def fleet_places(sim) -> tuple[dict, dict]:
+    """Each lot's first build day and firmware versions, and each firmware version's last build day."""
+    lot_info = {}
+    for lot_index, name in enumerate(sim.lots):
+        members = sim.lot == lot_index
+        if members.any():
+            lot_info[name] = {
+                "built": int(sim.built[members].min()),
+                "firmware": sorted({sim.firmwares[i] for i in np.unique(sim.firmware[members])}),
+            }
+    firmware_last_build = {}
+    for fw_index, name in enumerate(sim.firmwares):
+        members = sim.firmware == fw_index
+        if members.any():
+            firmware_last_build[name] = int(sim.built[members].max())
+    return lot_info, firmware_last_build
+
+
 def run_fleet(scenario: str, seed: int) -> dict:
     _setup()
     from diagnostics.detection.engine import detect
@@ -205,19 +223,7 @@ def run_fleet(scenario: str, seed: int) -> dict:
             if naive > top[0] or cusum > top[1]:
                 top[0], top[1] = max(top[0], naive), max(top[1], cusum)
                 records.setdefault(json.dumps(key), []).append([week, top[0], round(top[1], 3)])
-    lot_info = {}
-    for lot_index, name in enumerate(sim.lots):
-        members = sim.lot == lot_index
-        if members.any():
-            lot_info[name] = {
-                "built": int(sim.built[members].min()),
-                "firmware": sorted({sim.firmwares[i] for i in np.unique(sim.firmware[members])}),
-            }
-    firmware_last_build = {}
-    for fw_index, name in enumerate(sim.firmwares):
-        members = sim.firmware == fw_index
-        if members.any():
-            firmware_last_build[name] = int(sim.built[members].max())
+    lot_info, firmware_last_build = fleet_places(sim)
     return {
         "scenario": scenario,
         "seed": seed,

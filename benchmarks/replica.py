@@ -230,8 +230,8 @@ def main() -> None:
         from django.db import DatabaseError, connections
         from django.test import Client
         from django.test.utils import override_settings
-        from rest_framework.authtoken.models import Token
 
+        from core.api.tokens import token_issue
         from core.replica import replica_reads
 
         # 1. the standby is a standby
@@ -290,8 +290,8 @@ def main() -> None:
         engineer, _ = get_user_model().objects.get_or_create(
             username="replica-bench", defaults={"is_staff": True, "is_superuser": True}
         )
-        token, _ = Token.objects.get_or_create(user=engineer)
-        client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, key = token_issue(user=engineer, name="replica benchmark")
+        client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {key}")
         paths = [
             "/api/v1/reports/failure-rates/?by=lot",
             "/api/v1/reports/no-fault-found/",
@@ -366,7 +366,7 @@ def main() -> None:
             f"  a committed row visible on the standby after: median {statistics.median(delays):.1f} ms, "
             f"max {max(delays):.1f} ms (20 rows)"
         )
-        pinned = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token.key}")
+        pinned = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {key}")
         pinned.cookies["rma_read_primary"] = "1"
         print(f"  a report right after a write (pin cookie): read from {pinned.get(paths[1])['X-Read-From']}")
         print(f"load average before {load_before:.1f}, after {os.getloadavg()[0]:.1f}")

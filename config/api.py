@@ -6,7 +6,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from core.api.auth import TokenView
+from core.api.auth import TokenListView, TokenRevokeView, TokenView
+from core.api.webhooks import WebhookEndpointViewSet
 from diagnostics.api.reports import REPORT_VIEWS
 from diagnostics.api.views import (
     ComponentViewSet,
@@ -27,9 +28,12 @@ router.register("rca-cases", RootCauseCaseViewSet, basename="rca-case")
 router.register("fault-signals", FaultSignalViewSet, basename="fault-signal")
 router.register("components", ComponentViewSet, basename="component")
 router.register("programmes", ProgrammeViewSet, basename="programme")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 
 v1 = [
     path("auth/token/", TokenView.as_view(), name="token"),
+    path("auth/tokens/", TokenListView.as_view(), name="token-list"),
+    path("auth/tokens/<int:id>/revoke/", TokenRevokeView.as_view(), name="token-revoke"),
     *router.urls,
     *[path(f"reports/{name}/", view.as_view(), name=f"report-{name}") for name, (view, _) in REPORT_VIEWS.items()],
     *[path(f"reports/{name}.csv", csv.as_view(), name=f"report-{name}-csv") for name, (_, csv) in REPORT_VIEWS.items()],

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy
 
 from core.health import healthz, readyz
 from core.login_limits import admin_login
+from core.metrics import metrics
 
 admin.site.site_header = gettext_lazy("Returns and root cause")
 admin.site.site_title = gettext_lazy("Returns admin")
@@ -17,6 +18,7 @@ handler500 = "core.api.errors.server_error"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/login/", admin_login),  # the admin's own sign-in, with attempts limited
     path("admin/", admin.site.urls),
     path("api/", include("config.api")),

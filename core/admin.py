@@ -9,20 +9,27 @@ and in the forms come from the admin's own methods and from other apps (``core.e
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 
+from core import webhooks
 from core.actions import Action, registry
+from core.api.tokens import token_issue, token_revoke, user_may_hold_token
 from core.exceptions import DomainError
 from core.extensions import ACTION_INITIAL, ACTION_PANELS, INLINES, PAGE_PANELS
+from core.models import ApiToken, WebhookDelivery, WebhookEndpoint
 
 Panel = dict[str, Any]
 LEADS = 2  # how many likely next steps lead a change page  # {"title", "body", "tone": "info" | "good" | "warn"}
@@ -248,3 +255,181 @@ class ActionModelAdmin(admin.ModelAdmin):
             "changelist_url": reverse(f"admin:{self._url_name('changelist')}"),
         }
         return TemplateResponse(request, self.action_form_template, context, status=403 if refusal else 200)
+
+
+# Integrations: API tokens, webhook endpoints and their delivery log -----------------------------------
+
+
+class ApiTokenForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "expires_at"]
+
+    def clean(self):
+        cleaned = super().clean()
+        user, expires_at = cleaned.get("user"), cleaned.get("expires_at")
+        if user is not None and not user_may_hold_token(user):
+            self.add_error("user", "API tokens are issued only to active staff with a role.")
+        if expires_at is not None and expires_at <= timezone.now():
+            self.add_error("expires_at", "A token must expire in the future.")
+        return cleaned
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Integration tokens: the key is shown once when a token is added; afterwards it can only be revoked."""
+
+    form = ApiTokenForm
+    list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["name", "=prefix", "user__username"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj) or ["user", "name", "expires_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, never deleted: the list keeps who had access when
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        token, key = token_issue(user=obj.user, name=obj.name, expires_at=obj.expires_at)
+        obj.pk = token.pk
+        obj.__dict__.update({k: v for k, v in token.__dict__.items() if not k.startswith("_")})
+        messages.warning(request, f"The key of “{token.name}”, shown this once (store it now): {key}")
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request, queryset):
+        for token in queryset:
+            token_revoke(token)
+        self.message_user(request, f"{queryset.count()} token(s) revoked.")
+
+
+class EndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        choices=[("*", "Every event"), *[(name, name) for name in webhooks.EVENT_TYPES]],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["url", "events", "active", "description"]
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        try:
+            webhooks.target_check(url)
+        except DomainError as error:
+            raise forms.ValidationError(error.message, code=error.code) from error
+        return url
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Where events are sent; the page lists the endpoint's recent deliveries and failures."""
+
+    form = EndpointForm
+    list_display = ["url", "events", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["url", "description"]
+    readonly_fields = ["recent_deliveries"]
+    show_full_result_count = False
+
+    def get_fields(self, request, obj=None):
+        fields = ["url", "events", "active", "description"]
+        return [*fields, "recent_deliveries"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        values = {name: form.cleaned_data[name] for name in ("url", "events", "active", "description")}
+        if change:
+            webhooks.endpoint_update(WebhookEndpoint.objects.get(pk=obj.pk), **values)
+            return
+        created = webhooks.endpoint_create(created_by=request.user, **values)
+        obj.pk = created.pk
+        messages.warning(request, f"The signing secret of {created.url}, shown this once: {created.secret}")
+
+    @admin.display(description="Recent deliveries")
+    def recent_deliveries(self, obj):
+        rows = list(obj.deliveries.order_by("-created_at", "-id")[:20])
+        if not rows:
+            return "None yet."
+        link = reverse("admin:core_webhookdelivery_changelist") + f"?endpoint__id__exact={obj.pk}"
+        table = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    row.event_type,
+                    row.get_status_display(),
+                    row.attempts,
+                    row.response_status or "",
+                    row.last_error,
+                )
+                for row in rows
+            ),
+        )
+        return format_html(
+            "<table><tr><th>Created</th><th>Event</th><th>Status</th><th>Attempts</th><th>Answer</th>"
+            '<th>Last error</th></tr>{}</table><p><a href="{}">All deliveries of this endpoint</a></p>',
+            table,
+            link,
+        )
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(RecordAdmin):
+    """Each event sent to each endpoint: whether it arrived, how often it was tried, the last error."""
+
+    list_display = [
+        "created_at",
+        "event_type",
+        "endpoint",
+        "status",
+        "attempts",
+        "response_status",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["status", "event_type", "endpoint"]
+    list_select_related = ["endpoint"]
+    search_fields = ["=event_id"]
+    readonly_fields = [
+        "endpoint",
+        "event_id",
+        "event_type",
+        "status",
+        "attempts",
+        "response_status",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+        "claimed_at",
+        "sent_at",
+        "body",
+    ]
+    actions = ["retry"]
+    show_full_result_count = False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("core.manage_webhooks")
+
+    @admin.action(description="Deliver the selected failed deliveries again", permissions=["retry"])
+    def retry(self, request, queryset):
+        ids = list(queryset.filter(status=WebhookDelivery.Status.FAILED).values_list("pk", flat=True))
+        WebhookDelivery.objects.filter(pk__in=ids).update(
+            status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+        )
+        for delivery_id in ids:
+            transaction.on_commit(functools.partial(webhooks.DELIVERIES.dispatch, delivery_id))
+        self.message_user(request, f"{len(ids)} failed deliveries queued again.")

@@ -50,3 +50,4 @@ ACTION_INITIAL = Point("action initial", "(request, obj, action) -> dict of init
 INLINES = Point("inlines", "Admin inline classes shown on the object's admin page, before the page's own.")
 NOTICES = Point("notices", "(rma) -> notices shown on a return's public status page.")
 FACTS = Point("facts", "Functions answering a named question a lower app cannot answer itself.")
+METRICS = Point("metrics", "() -> Prometheus metric families read at each scrape of /metrics (core.metrics).")

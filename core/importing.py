@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import os
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from django.db import connection
 from django.db.models import Model
 
 from core.exceptions import ImportFileInvalid
+from core.progress import Progress, open_counted
 
 T = TypeVar("T")
 
@@ -123,14 +125,26 @@ def _unreadable(exc: Exception) -> str:
 
 
 @contextmanager
-def open_csv(path: str) -> Iterator[TextIO]:
-    """A CSV file opened for the importers: UTF-8 (a byte-order mark is skipped), newlines as written."""
+def open_csv(path: str, *, progress_to: Any = None) -> Iterator[TextIO]:
+    """A CSV file opened for the importers: UTF-8 (a byte-order mark is skipped), newlines as written.
+
+    With ``progress_to`` (a command's ``stderr``), reading it shows its progress there by bytes
+    (``core.progress``): a bar on a terminal, a line every few seconds otherwise.
+    """
+    progress = None
     try:
-        file = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed below)
+        if progress_to is None:
+            file = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (closed below)
+        else:
+            label = f"Reading {os.path.basename(path)}"
+            progress = Progress(progress_to, total=os.path.getsize(path), label=label, unit="bytes")
+            file = open_counted(path, progress)
     except OSError as exc:
         raise ImportFileInvalid(f"Cannot open the file: {exc.strerror}.") from None
     with file:
         yield file
+    if progress is not None:
+        progress.finish()
 
 
 class MappingRows:

@@ -6,16 +6,34 @@ than one window. ``cache.add`` + ``cache.incr`` are atomic on Redis and on the l
 Limits that guard a secret (a password, the e-mail address that opens a return) count failures
 only: ``attempt_start`` counts the attempt before it is tried (so a burst of parallel guesses is
 counted too), and ``Attempt.succeeded`` gives the count back when it was right.
+
+When the cache does not answer (Redis down), counts go to the database (``core.RateCounter``, one
+upsert a count) for ``RMA_CACHE_RETRY_SECONDS`` before the cache is tried again: the page answers
+and the limit still holds for every process. Counts made in one store are not carried to the other,
+so across a switch a window may allow up to twice its count once.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import logging
+import random
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
+from django.db.models import F
+
+logger = logging.getLogger(__name__)
+
+# Keys counted in the database (while the cache was down) carry this prefix in an ``Attempt``.
+DATABASE_PREFIX = "db|"
+# Each count in the database deletes the expired rows now and then.
+DATABASE_PURGE_CHANCE = 0.01
+_cache_down_until = 0.0
 
 
 def clock() -> float:
@@ -40,26 +58,84 @@ class Verdict:
     retry_after: int  # seconds until the window ends (0 when allowed)
 
 
+def _cache_count(key: str, rate: Rate) -> int:
+    cache.add(key, 0, timeout=rate.seconds + 5)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.add(key, 1, timeout=rate.seconds + 5)
+        return 1
+
+
+def _database_count(key: str, window_end: float) -> int:
+    """Add one to ``key``'s row in ``core.RateCounter`` in one atomic statement (an upsert); the new count."""
+    from core.models import RateCounter
+
+    table = connection.ops.quote_name(RateCounter._meta.db_table)
+    expires_at = datetime.fromtimestamp(window_end + 5, tz=UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, count, expires_at) VALUES (%s, 1, %s) "
+            f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + 1 RETURNING count",
+            [key, connection.ops.adapt_datetimefield_value(expires_at)],
+        )
+        count = cursor.fetchone()[0]
+    if random.random() < DATABASE_PURGE_CHANCE:
+        RateCounter.objects.filter(expires_at__lt=datetime.fromtimestamp(clock(), tz=UTC)).delete()
+    return count
+
+
+def _database_uncount(key: str) -> None:
+    from core.models import RateCounter
+
+    RateCounter.objects.filter(key=key, count__gt=0).update(count=F("count") - 1)
+
+
+def cache_usable() -> bool:
+    """False for a while after the cache failed: counts go to the database without waiting on it again."""
+    return time.monotonic() >= _cache_down_until
+
+
+def _cache_failed(error: Exception) -> None:
+    global _cache_down_until
+    _cache_down_until = time.monotonic() + settings.RMA_CACHE_RETRY_SECONDS
+    logger.warning("The cache did not answer (%s: %s); rate limits count in the database", type(error).__name__, error)
+
+
 def _count(scope: str, identity: str, rate: Rate) -> tuple[str, Verdict]:
-    """Add one to ``identity``'s counter in ``scope``; its key, and whether the count is within the rate."""
+    """Add one to ``identity``'s counter in ``scope``; its key, and whether the count is within the rate.
+
+    The counter is the cache's; when the cache does not answer, the database's (``core.RateCounter``),
+    so the limit still holds across processes. The key returned says which one counted.
+    """
     now = clock()
     window = int(now // rate.seconds)
     digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     key = f"ratelimit:{scope}:{digest}:{window}"
-    cache.add(key, 0, timeout=rate.seconds + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.add(key, 1, timeout=rate.seconds + 5)
-        count = 1
+    count = None
+    if cache_usable():
+        try:
+            count = _cache_count(key, rate)
+        except Exception as error:  # a cache that is down is an answer: count elsewhere, never a 500
+            _cache_failed(error)
+    if count is None:
+        count = _database_count(key, (window + 1) * rate.seconds)
+        key = DATABASE_PREFIX + key
     if count <= rate.count:
         return key, Verdict(True, 0)
     return key, Verdict(False, max(int((window + 1) * rate.seconds - now) + 1, 1))
 
 
 def _uncount(key: str) -> None:
-    with contextlib.suppress(ValueError):  # the window has ended, and its counter with it
+    if key.startswith(DATABASE_PREFIX):
+        _database_uncount(key.removeprefix(DATABASE_PREFIX))
+        return
+    try:
         cache.decr(key)
+    except ValueError:  # the window has ended, and its counter with it
+        pass
+    except Exception as error:  # the cache went down since: the failure stays counted, which is safe
+        _cache_failed(error)
 
 
 def hit(scope: str, identity: str, rate: Rate) -> Verdict:

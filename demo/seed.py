@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 
 from django.db import transaction
 from django.db.models import Q
@@ -33,21 +34,25 @@ def demo_exists() -> bool:
 
 
 @transaction.atomic
-def demo_seed(*, devices: int = 4000, seed: int = 2025) -> DemoSummary:
-    """Build the demo fleet in an empty database (see the module docstring)."""
-    return DemoBuilder(devices=devices, seed=seed).build()
+def demo_seed(*, devices: int = 4000, seed: int = 2025, on_step: Callable[[str], None] | None = None) -> DemoSummary:
+    """Build the demo fleet in an empty database (see the module docstring); ``on_step(name)`` after each step."""
+    return DemoBuilder(devices=devices, seed=seed).build(on_step=on_step)
 
 
 class DemoBuilder(FleetBuilder):
     """The fleet, its history, returns in every status and the closed loop, in that order."""
 
-    def build(self) -> DemoSummary:
-        self.reference_data()
-        self.fleet()
-        self.history()
-        self.detection()
-        self.returns()
-        self.closed_loop()
+    STEPS = ("reference data", "fleet", "history", "detection", "returns", "closed loop")
+
+    def build(self, on_step: Callable[[str], None] | None = None) -> DemoSummary:
+        for step, run in zip(
+            self.STEPS,
+            (self.reference_data, self.fleet, self.history, self.detection, self.returns, self.closed_loop),
+            strict=True,
+        ):
+            run()
+            if on_step is not None:
+                on_step(step)
         self.summary.rmas_by_status = dict(Counter(RMA.objects.values_list("status", flat=True)))
         return self.summary
 

@@ -389,8 +389,8 @@ declare(
         from_statuses=frozenset({F.OPEN}),
         form=f.SignalNoteForm,
         serializer=s.SignalNoteSerializer,
-        description="An engineer is looking into the signal.",
-        intro="You have seen the signal and are looking into it.",
+        description="An engineer is looking into the signal (a family's leader: the whole family).",
+        intro="You have seen the signal and are looking into it. On a family's leader, the family follows.",
         takes_source=False,
         style="primary",
     ),
@@ -403,8 +403,14 @@ declare(
         from_statuses=frozenset({F.OPEN, F.ACKNOWLEDGED, F.LINKED}),
         form=f.SignalLinkForm,
         serializer=s.SignalLinkSerializer,
-        description="The signal is explained by a failure pattern (`pattern` code, same component).",
-        intro="The failures behind the signal are this pattern; the pattern's history records the link.",
+        description=(
+            "The signal is explained by a failure pattern (`pattern` code, same component); "
+            "a family's leader links the whole family."
+        ),
+        intro=(
+            "The failures behind the signal are this pattern; the pattern's history records the link. "
+            "On a family's leader, the family follows."
+        ),
         api_input=inputs.signal_link,
     ),
     Action(
@@ -416,8 +422,14 @@ declare(
         from_statuses=frozenset({F.OPEN, F.ACKNOWLEDGED, F.LINKED}),
         form=f.SignalDismissForm,
         serializer=s.SignalDismissSerializer,
-        description="Not a fault: say why in `reason`. The cell is not raised again; later scans keep its figures.",
-        intro="Not a fault. The cell is not raised again; later scans keep its figures up to date.",
+        description=(
+            "Not a fault: say why in `reason`. The cell is not raised again; later scans keep its figures. "
+            "A family's leader dismisses the whole family."
+        ),
+        intro=(
+            "Not a fault. The cell is not raised again; later scans keep its figures up to date. "
+            "On a family's leader, the family follows."
+        ),
         takes_source=False,
         style="danger",
         example=lambda signal: {"reason": "A data problem."},

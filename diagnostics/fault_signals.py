@@ -3,6 +3,10 @@
 The detection scan (``diagnostics.detection.scan``) raises and updates signals; these services are
 the only other writers of a signal, and the only ones that change its status. Each locks the row,
 checks the move against ``MOVES``, and records who did it and when.
+
+One fault, one family (SPEC §7): a move on a family's leader is the move of the whole family, so its
+members (the broader cells counting the same failures) follow, each where its own status allows the
+move. The member's note says whose move it followed.
 """
 
 from __future__ import annotations
@@ -44,6 +48,19 @@ def _lock(signal: FaultSignal, action: str) -> FaultSignal:
     return locked
 
 
+def _members(leader: FaultSignal, action: str) -> list[FaultSignal]:
+    """The leader's family members the move applies to, locked (those whose status allows it)."""
+    if leader.family_id is not None:
+        return []
+    members = FaultSignal.objects.select_for_update().filter(family=leader).order_by("pk")
+    spec = registry.get("signal", action)
+    return [member for member in members.select_related("product_model", "component") if spec.allowed_for(member)]
+
+
+def _followed(note: str | None, leader: FaultSignal) -> str:
+    return f"With its family's leader, {leader.cell_label}." + (f" {note}" if note else "")
+
+
 def _save(signal: FaultSignal, user: User, *, status: str, note: str | None = None) -> FaultSignal:
     signal.status = status
     signal.status_changed_by = user
@@ -61,6 +78,8 @@ def fault_signal_acknowledge(*, signal: FaultSignal, actor: Actor, note: str = "
     """An engineer has seen the signal and is looking into it."""
     user = _require(actor, "acknowledge")
     locked = _lock(signal, "acknowledge")
+    for member in _members(locked, "acknowledge"):
+        _save(member, user, status=S.ACKNOWLEDGED, note=_followed(note.strip(), locked))
     return _save(locked, user, status=S.ACKNOWLEDGED, note=note.strip() or None)
 
 
@@ -77,6 +96,12 @@ def fault_signal_link(
             code="pattern_component_mismatch",
             field="pattern",
         )
+    followers = []
+    for member in _members(locked, "link"):
+        if member.component_id == pattern.component_id and member.pattern_id != pattern.pk:
+            member.pattern = pattern
+            _save(member, user, status=S.LINKED, note=_followed(note.strip(), locked))
+            followers.append(member.pk)
     if locked.pattern_id == pattern.pk:
         return locked
     locked.pattern = pattern
@@ -93,6 +118,7 @@ def fault_signal_link(
             "observed": locked.observed,
             "expected": round(locked.expected, 2),
             "first_detected_on": locked.first_detected_on.isoformat(),
+            "family": followers,
         },
     )
     return locked
@@ -108,5 +134,8 @@ def fault_signal_dismiss(*, signal: FaultSignal, actor: Actor, reason: str) -> F
     if not reason.strip():
         raise InvalidInput("Say why the signal is dismissed.", code="reason_required", field="reason")
     locked = _lock(signal, "dismiss")
+    for member in _members(locked, "dismiss"):
+        member.pattern = None
+        _save(member, user, status=S.DISMISSED, note=_followed(reason.strip(), locked))
     locked.pattern = None
     return _save(locked, user, status=S.DISMISSED, note=reason.strip())

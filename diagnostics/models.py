@@ -417,6 +417,20 @@ class FaultSignal(models.Model):
     statistic = models.FloatField(help_text="The sequential test's statistic (log likelihood ratio).")
     threshold = models.FloatField(help_text="The statistic's alarm threshold for this cell.")
     first_detected_on = models.DateField(help_text="The scan date on which the statistic first crossed its threshold.")
+    # Magnitude (SPEC §7): how big the problem is, as of the same scan.
+    affected_customers = models.PositiveIntegerField(default=0, help_text="Customers who own units in the cell.")
+    excess_to_date = models.FloatField(
+        default=0.0, help_text="Failures so far beyond the expected (observed − expected)."
+    )
+    projected_excess = models.FloatField(
+        default=0.0, help_text="Failures beyond the baseline still to come before the cell's warranties end."
+    )
+    projected_excess_low = models.FloatField(default=0.0, help_text="The projected excess's 80 % interval: low end.")
+    projected_excess_high = models.FloatField(default=0.0, help_text="The projected excess's 80 % interval: high end.")
+    # One fault, one family: the signal that leads this one's family (null for a leader).
+    family = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="family_members", editable=False
+    )
     evidence_as_of = models.DateField(help_text="The scan date of the figures shown.")
     last_updated = models.DateTimeField(default=timezone.now, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, editable=False)
@@ -465,6 +479,22 @@ class FaultSignal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cell_label}: {self.observed} vs {self.expected:.1f} expected"
+
+    @property
+    def is_family_leader(self) -> bool:
+        return self.family_id is None
+
+    @property
+    def cell_key(self) -> str:
+        """The cell as text (``lot:PHN-1:L07:battery``), as ``--json`` and the API name it."""
+        from diagnostics.detection.families import cell_key_text
+
+        return cell_key_text((self.cell, self.product_model.sku, self.lot, self.firmware_version, self.component.code))
+
+    @property
+    def family_key(self) -> str:
+        """The cell key of the signal leading this one's family (its own for a leader)."""
+        return (self.family or self).cell_key
 
     @property
     def cell_label(self) -> str:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from core.actions import Action, registry
 from core.actors import Actor, staff_actor
 from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
+from core.webhooks import webhook_emit
 from diagnostics import lifecycle
 from diagnostics.models import Component, FailurePattern, PatternEvent
 from rma import public
@@ -253,7 +254,7 @@ def _move(
     locked.status_changed_at = now
     locked.updated_at = now
     locked.save(update_fields=["status", "status_changed_at", "updated_at"])
-    pattern_event_record(
+    event = pattern_event_record(
         pattern=locked,
         action=spec.name,
         actor=actor,
@@ -262,6 +263,19 @@ def _move(
         to_status=to_status,
         reason=reason.strip(),
         data=data,
+        at=now,
+    )
+    webhook_emit(
+        "pattern.status_changed",
+        {
+            "code": locked.code,
+            "title": locked.title,
+            "status": to_status,
+            "from_status": from_status,
+            "action": spec.name,
+            "updated_at": now,
+        },
+        key=f"pattern-event:{event.pk}",
         at=now,
     )
     if spec.to_status == lifecycle.ROOT_CAUSED:

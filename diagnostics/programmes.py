@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -40,14 +39,12 @@ from rma.models import RMA, Customer, Device, OutboxMessage, ProductModel
 from rma.models.units import ERASED_EMAIL_DOMAIN
 from rma.normalise import normalise_serial
 from rma.notices import Notice
-from rma.notifications import outbox_dispatch
+from rma.notifications import drain_after_commit, outbox_queue_for
 from rma.services import record_event
 
 P = Programme.Status
 CODE_RE = re.compile(r"SP-\d{4,}")
 NOTICE_TEMPLATE = "programme_notice"  # the ``programme_`` prefix marks bulk mail
-# Up to this many new notices are handed to the delivery task at once; more wait for the outbox's workers.
-DISPATCH_AT_ONCE = 2000
 EDITABLE = (
     "title",
     "summary",
@@ -542,7 +539,7 @@ def programme_owner_emails_queue(*, programme_id: int) -> int:
 
     One INSERT ... SELECT with ON CONFLICT DO NOTHING on the outbox's unique key: each owner once
     across runs, and across concurrent runs (the programme's row is locked too). Written on the bulk
-    queue (templates named ``programme_...``); a small batch is handed to the delivery task at once.
+    queue (templates named ``programme_...``), drained after commit.
     """
     with transaction.atomic():
         programme = Programme.objects.select_for_update().filter(pk=programme_id, status=P.ACTIVE).first()
@@ -563,6 +560,7 @@ def programme_owner_emails_queue(*, programme_id: int) -> int:
             "rma": ("NULL", []),
             "template": ("%s", [NOTICE_TEMPLATE]),
             "context": ("%s", [json.dumps(notice_context(programme))]),
+            "queue": ("%s", [outbox_queue_for(NOTICE_TEMPLATE)]),
         }
         moment = OutboxMessage._meta.get_field("created_at")
         assert isinstance(moment, Field)
@@ -592,19 +590,9 @@ def programme_owner_emails_queue(*, programme_id: int) -> int:
             written = max(cursor.rowcount, 0)
         if written:
             Programme.objects.filter(pk=programme.pk).update(owners_notified=programme.owners_notified + written)
-        if 0 < written <= DISPATCH_AT_ONCE:
-            new_ids = list(
-                OutboxMessage.objects.filter(
-                    key__startswith=_key_prefix(programme), created_at=started, status=OutboxMessage.Status.PENDING
-                ).values_list("pk", flat=True)
-            )
-            transaction.on_commit(partial(_dispatch_all, new_ids))
+        if written:
+            drain_after_commit(outbox_queue_for(NOTICE_TEMPLATE))
     return written
-
-
-def _dispatch_all(message_ids: list[int]) -> None:
-    for message_id in message_ids:
-        outbox_dispatch(message_id)
 
 
 # Reimbursements ----------------------------------------------------------------------------------------------

@@ -11,11 +11,13 @@ the devices shipped to customers; rates are per 1,000 units in service, not raw 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Count,
     DateField,
@@ -28,12 +30,13 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import Coalesce, Greatest, TruncWeek
 from django.utils import timezone
 
 from diagnostics.models import Diagnosis, FaultSignal, Reimbursement
-from diagnostics.reliability import kaplan_meier, weibull_fit
+from diagnostics.reliability import LEVEL, WeibullFit, kaplan_meier, poisson_interval, weibull_fit
 from rma.models import RMA, Compensation, Device, GoodwillGrant, ProductModel
 
 FAILURE_OUTCOMES = (Diagnosis.Outcome.CONFIRMED, Diagnosis.Outcome.CAUSE_UNKNOWN)
@@ -184,12 +187,25 @@ def model_skus() -> dict[int, str]:
 
 
 def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
-    """Failures per 1,000 units in service by model, lot or firmware.
+    """Failures per 1,000 units in service by model, lot or firmware, with exact Poisson 90 % intervals.
 
     The units in service are those shipped by the end of the range; the failures those reported in it.
+    Rows are ranked by how far they stand above their model (SPEC §8), judged on exposure: a row's
+    *expected* failures are its unit-years in service (from shipping, or the range's start, to its
+    end) at its model's rate per unit-year (for models, the whole fleet's), and the rank is the low
+    end of the exact interval on observed over expected. A lot of three units with one failure, whose
+    interval is wide, does not top the chart; nor does an old lot outrank a young one that fails
+    faster only because it has been in service longer.
     """
     keys = ("product_model_id", *RATE_KEYS[by])
-    base = installed_base(filters).values(*keys).annotate(units=Count("*")).order_by()
+    as_of = filters.as_of
+    since = Greatest("shipped_on", Value(filters.date_from)) if filters.date_from else F("shipped_on")
+    base = (
+        installed_base(filters)
+        .values(*keys)
+        .annotate(units=Count("*"), days=Sum(DaysBetween(Value(as_of, output_field=DateField()), since)))
+        .order_by()
+    )
     failed = (
         failures(filters)
         .values(*[f"rma__device__{key}" for key in keys])
@@ -198,23 +214,49 @@ def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
     )
     failures_by_key = {tuple(row[f"rma__device__{key}"] for key in keys): row["failures"] for row in failed}
     skus = model_skus()
+    grouped = [(row, failures_by_key.get(tuple(row[key] for key in keys), 0)) for row in base]
+    model_years: dict[int, float] = {}
+    model_failures: dict[int, int] = {}
+    for row, count in grouped:
+        model_years[row["product_model_id"]] = model_years.get(row["product_model_id"], 0.0) + _years(row["days"])
+        model_failures[row["product_model_id"]] = model_failures.get(row["product_model_id"], 0) + count
+    units = sum(row["units"] for row, _ in grouped)
+    total = sum(model_failures.values())
+    fleet_per_year = total / sum(model_years.values()) if model_years and sum(model_years.values()) > 0 else 0.0
     rows = []
-    for row in base:
-        group = tuple(row[key] for key in keys)
-        count = failures_by_key.get(group, 0)
+    for row, count in grouped:
+        model_id = row["product_model_id"]
+        low, high = poisson_interval(count)
+        years = _years(row["days"])
+        per_year = (
+            fleet_per_year
+            if by == "model"
+            else (model_failures[model_id] / model_years[model_id] if model_years[model_id] > 0 else 0.0)
+        )
+        expected = per_year * years
         rows.append(
             {
-                "model": skus[row["product_model_id"]],
+                "model": skus[model_id],
                 **{RATE_NAMES[key]: row[key] for key in keys[1:]},
                 "units_in_service": row["units"],
                 "failures": count,
-                "rate_per_1000": round(1000 * count / row["units"], 4),
+                "rate_per_1000": 1000 * count / row["units"],
+                "rate_low_per_1000": 1000 * low / row["units"],
+                "rate_high_per_1000": 1000 * high / row["units"],
+                "unit_years": years,
+                "expected_failures": expected,
+                "ratio_to_model": count / expected if expected > 0 else None,
+                "ratio_to_model_low": low / expected if expected > 0 else None,
             }
         )
     names = _rate_columns(by)[: len(keys)]
-    rows.sort(key=lambda row: (-row["rate_per_1000"], *[str(row[name]) for name in names]))
-    units = sum(row["units_in_service"] for row in rows)
-    total = sum(row["failures"] for row in rows)
+    rows.sort(
+        key=lambda row: (
+            -(row["ratio_to_model_low"] or 0.0),
+            -row["rate_per_1000"],
+            *[str(row[name]) for name in names],
+        )
+    )
     return Report(
         "failure-rates",
         filters,
@@ -224,8 +266,13 @@ def failure_rates(filters: ReportFilters, *, by: str = "model") -> Report:
             "units_in_service": units,
             "failures": total,
             "rate_per_1000": round(1000 * total / units, 4) if units else 0.0,
+            "level": LEVEL,
         },
     )
+
+
+def _years(days: int | None) -> float:
+    return max(days or 0, 0) / 365.25
 
 
 # Weekly trend --------------------------------------------------------------------------------------------
@@ -258,22 +305,49 @@ def _as_date(value: dt.date | dt.datetime) -> dt.date:
 # Life data -----------------------------------------------------------------------------------------------
 
 LIFE_KEYS = {"model": "rma__device__product_model_id", "component": "component__code"}
+LIFE_VIEWS = ("warranty", "field")
+Cohort = tuple[str, dt.date, dt.date | None]  # model SKU, warranty start, warranty end
 
 
-def life(filters: ReportFilters, *, by: str = "model") -> Report:
+def left_service() -> Q:
+    """A return after which its unit is no longer in the customer's service: swapped, refunded, kept or scrapped."""
+    return (
+        Q(replacement_device__isnull=False)
+        | Q(resolution__in=(RMA.Resolution.REPLACED, RMA.Resolution.REFUNDED))
+        | Q(
+            disposition__in=(
+                RMA.Disposition.RETAINED_FOR_RCA,
+                RMA.Disposition.SCRAPPED,
+                RMA.Disposition.REFURBISHED_STOCK,
+            )
+        )
+    )
+
+
+def life(filters: ReportFilters, *, by: str = "model", view: str = "warranty") -> Report:
     """Weibull life per model (or component), fitted to time to first failure with right censoring.
 
-    Units enter service when shipped (the date range picks them by ship date); a unit's first failure
-    is its age when the failure was reported. Every other unit is censored at its age on the as-of
-    date (the range's end, or today). By component, a unit is at risk for every component and only
-    its first failure of that component counts.
+    Ages count from the warranty's start, as the warranty does: the purchase date when there is one,
+    else the shipping date (the date range picks units by shipping date). A unit's first failure is
+    its age when the failure was reported. In the *warranty* view (the default) every unit is watched
+    until its warranty ends: a failure reported later is not counted (out-of-warranty failures are
+    under-reported) and the unit is censored there; the *field* view watches units until the as-of
+    date (the range's end, or today). Every other unit is censored at its age on the as-of date.
+
+    By component, a unit is at risk for every component and only its first failure of that component
+    counts; a unit that left service after failing of another component (swapped, refunded, kept for
+    analysis, scrapped) is censored at that age. Fits need ``RELIABILITY_MIN_FAILURES`` failures and
+    carry 90 % likelihood-ratio bounds on β, η and B10; Kaplan–Meier points carry Greenwood bands.
     """
     as_of = filters.as_of
     cohort = ReportFilters(filters.model, filters.lot, filters.firmware)
+    start = Coalesce("purchased_on", "shipped_on")
     units = (
         installed_base(cohort, as_of=as_of)
         .filter(filters.dates("shipped_on"))
-        .values("product_model_id", "shipped_on")
+        .annotate(start=start)
+        .filter(start__lte=as_of)
+        .values("product_model_id", "start", "warranty_ends_on")
         .annotate(units=Count("*"))
         .order_by()
     )
@@ -285,71 +359,106 @@ def life(filters: ReportFilters, *, by: str = "model") -> Report:
         rma__reported_on__lt=OuterRef("rma__reported_on"),
         **same_component,
     )
-    first_failures = (
+    device_start = Coalesce("rma__device__purchased_on", "rma__device__shipped_on")
+    rows = (
         Diagnosis.objects.filter(
             filters.devices("rma__device__"),
-            Q(rma__device__shipped_on__lte=F("rma__reported_on")),
             filters.dates("rma__device__shipped_on"),
             outcome__in=FAILURE_OUTCOMES,
             rma__device__shipped_on__isnull=False,
             rma__reported_on__lte=as_of,
         )
+        .annotate(start=device_start)
+        .filter(start__lte=F("rma__reported_on"))
         .filter(~Exists(earlier))
-        .annotate(age=DaysBetween("rma__reported_on", "rma__device__shipped_on"))
-        .values(key, "rma__device__product_model_id", "rma__device__shipped_on", "age")
-        .annotate(units=Count("rma__device_id", distinct=True))
-        .order_by()
-        .values_list(key, "rma__device__product_model_id", "rma__device__shipped_on", "age", "units")
+        .annotate(
+            age=DaysBetween("rma__reported_on", device_start),
+            left=Exists(RMA.objects.filter(left_service(), pk=OuterRef("rma_id"))),
+        )
     )
-    # Units per model and ship date; failures per group, model, ship date and age (all aggregated in SQL).
-    skus = model_skus()
-    shipped: dict[str, dict[dt.date, int]] = {}
-    for row in units:
-        day = row["shipped_on"]
-        if day is not None:
-            shipped.setdefault(skus[row["product_model_id"]], {})[day] = row["units"]
-    failed: dict[str, dict[float, int]] = {}
-    failed_by_ship: dict[str, dict[tuple[str, dt.date], int]] = {}
-    for group_key, model_id, shipped_day, days, count in first_failures:
-        group = skus[group_key] if by == "model" else group_key
-        age = float(days)
-        by_age = failed.setdefault(group, {})
-        by_age[age] = by_age.get(age, 0) + count
-        by_ship = failed_by_ship.setdefault(group, {})
-        ship_key = (skus[model_id], shipped_day)
-        by_ship[ship_key] = by_ship.get(ship_key, 0) + count
+    columns = [key, "rma__device__product_model_id", "start", "rma__device__warranty_ends_on", "age", "left"]
+    if by == "component":
+        # the unit's next departure after this failure, on another return: it was counted as this
+        # component's failure and is not to be censored again when the other component's view censors it
+        later = RMA.objects.filter(
+            left_service(), device_id=OuterRef("rma__device_id"), reported_on__gte=OuterRef("rma__reported_on")
+        ).exclude(pk=OuterRef("rma_id"))
+        rows = rows.annotate(departed_on=Subquery(later.order_by("reported_on").values("reported_on")[:1]))
+        columns.append("departed_on")
+    first_failures = rows.values(*columns).annotate(units=Count("rma__device_id", distinct=True)).order_by()
 
-    groups = sorted(shipped) if by == "model" else sorted(failed)
-    rows, points = [], []
+    skus = model_skus()
+    at_risk: dict[Cohort, int] = {}
+    for row in units:
+        cohort_key = (skus[row["product_model_id"]], _as_date(row["start"]), row["warranty_ends_on"])
+        at_risk[cohort_key] = at_risk.get(cohort_key, 0) + row["units"]
+    # (group, cohort, age, left service, departed later on) -> units
+    events: list[tuple[str, Cohort, int, bool, dt.date | None, int]] = []
+    for row in first_failures:
+        group = skus[row[key]] if by == "model" else row[key]
+        cohort_key = (
+            skus[row["rma__device__product_model_id"]],
+            _as_date(row["start"]),
+            row["rma__device__warranty_ends_on"],
+        )
+        departed = row.get("departed_on")
+        events.append((group, cohort_key, int(row["age"]), bool(row["left"]), departed, row["units"]))
+
+    def cap(cohort_key: Cohort) -> float:
+        """The last age a unit of the cohort is watched in this view."""
+        _sku, begins, ends = cohort_key
+        return float((ends - begins).days) if view == "warranty" and ends is not None else float("inf")
+
+    groups = sorted({sku for sku, _, _ in at_risk}) if by == "model" else sorted({event[0] for event in events})
+    minimum = settings.RELIABILITY_MIN_FAILURES
+    table, points = [], []
     for group in groups:
-        # The units at risk: the group's model, or the whole filtered fleet for a component.
-        at_risk = {
-            (sku, day): count
-            for sku, days in shipped.items()
-            for day, count in days.items()
-            if by == "component" or sku == group
-        }
-        removed = failed_by_ship.get(group, {})
+        pool = {c: n for c, n in at_risk.items() if by == "component" or c[0] == group}
+        failed: dict[float, int] = {}
         censored: dict[float, int] = {}
-        for (sku, day), count in at_risk.items():
-            left = count - removed.get((sku, day), 0)
-            if left > 0:
-                age = float((as_of - day).days)
-                censored[age] = censored.get(age, 0) + left
-        failures_at = sorted(failed.get(group, {}).items())
-        survivors = sorted(censored.items())
-        fit = weibull_fit(failures_at, survivors)
-        units_total = sum(at_risk.values())
-        rows.append(
+        for name, cohort_key, age, left, departed, count in events:
+            if cohort_key not in pool:
+                continue
+            limit = cap(cohort_key)
+            if name == group:
+                if age <= limit:
+                    _add(failed, float(age), count)
+                else:
+                    _add(censored, limit, count)
+                pool[cohort_key] -= count
+                if departed is not None:  # counted here as a failure; not censored again below
+                    _add(censored, min(float((departed - cohort_key[1]).days), limit), -count)
+                    pool[cohort_key] += count
+            elif by == "component" and left:
+                _add(censored, min(float(age), limit), count)
+                pool[cohort_key] -= count
+        for cohort_key, count in pool.items():
+            if count > 0:
+                _add(censored, min(float((as_of - cohort_key[1]).days), cap(cohort_key)), count)
+        failures_at = sorted(failed.items())
+        survivors = sorted((age, count) for age, count in censored.items() if count > 0)
+        failure_count = sum(count for _, count in failures_at)
+        fit = weibull_fit(failures_at, survivors) if failure_count >= minimum else None
+        beta, eta, b10 = (
+            (fit.beta_bounds(), fit.eta_bounds(), fit.life_bounds()) if fit is not None else (None, None, None)
+        )
+        table.append(
             {
                 "key": group,
-                "units": units_total,
-                "failures": sum(count for _, count in failures_at),
+                "units": sum(n for c, n in at_risk.items() if by == "component" or c[0] == group),
+                "failures": failure_count,
                 "censored": sum(count for _, count in survivors),
-                "beta": _round(fit.beta if fit else None),
-                "eta_days": _round(fit.eta if fit else None),
-                "b10_days": _round(fit.b10 if fit else None),
-                "mean_life_days": _round(fit.mean_life if fit else None),
+                "beta": fit.beta if fit else None,
+                "beta_low": beta.low if beta else None,
+                "beta_high": beta.high if beta else None,
+                "eta_days": fit.eta if fit else None,
+                "eta_low_days": eta.low if eta else None,
+                "eta_high_days": eta.high if eta else None,
+                "b10_days": fit.b10 if fit else None,
+                "b10_low_days": b10.low if b10 else None,
+                "b10_high_days": b10.high if b10 else None,
+                "mean_life_days": fit.mean_life if fit else None,
+                "note": _fit_note(failure_count, minimum, fit),
             }
         )
         for point in kaplan_meier(failures_at, survivors):
@@ -359,14 +468,36 @@ def life(filters: ReportFilters, *, by: str = "model") -> Report:
                     "age_days": point.age,
                     "at_risk": point.at_risk,
                     "failed": point.failed,
-                    "unreliability": round(point.unreliability, 8),
+                    "unreliability": point.unreliability,
+                    "unreliability_low": point.low,
+                    "unreliability_high": point.high,
                 }
             )
-    return Report("life", filters, rows, {"by": by, "as_of": as_of.isoformat(), "points": points})
+    return Report(
+        "life",
+        filters,
+        table,
+        {
+            "by": by,
+            "view": view,
+            "as_of": as_of.isoformat(),
+            "level": LEVEL,
+            "min_failures": minimum,
+            "points": points,
+        },
+    )
 
 
-def _round(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(value, digits)
+def _add(counts: dict[float, int], age: float, count: int) -> None:
+    counts[age] = counts.get(age, 0) + count
+
+
+def _fit_note(failures: int, minimum: int, fit: WeibullFit | None) -> str:
+    if failures < minimum:
+        return f"No fit: {failures} failure{'s' if failures != 1 else ''}, a Weibull fit needs at least {minimum}."
+    if fit is None:
+        return "No fit: the failure ages give the likelihood no maximum."
+    return ""
 
 
 # No fault found, repeats --------------------------------------------------------------------------------
@@ -505,6 +636,12 @@ def fault_signals_open(filters: ReportFilters) -> Report:
             "rate_ratio": round(row["rate_ratio"], 3),
             "statistic": round(row["statistic"], 3),
             "threshold": round(row["threshold"], 3),
+            "family_leader": row["family_id"],
+            "affected_customers": row["affected_customers"],
+            "excess_to_date": row["excess_to_date"],
+            "projected_excess": row["projected_excess"],
+            "projected_excess_low": row["projected_excess_low"],
+            "projected_excess_high": row["projected_excess_high"],
             "first_detected_on": row["first_detected_on"].isoformat(),
             "status": row["status"],
         }
@@ -521,6 +658,12 @@ def fault_signals_open(filters: ReportFilters) -> Report:
             "rate_ratio",
             "statistic",
             "threshold",
+            "family_id",
+            "affected_customers",
+            "excess_to_date",
+            "projected_excess",
+            "projected_excess_low",
+            "projected_excess_high",
             "first_detected_on",
             "status",
         )
@@ -544,7 +687,49 @@ def _cell_label(row: Mapping[str, Any]) -> str:
 
 
 def _rate_columns(by: str) -> list[str]:
-    return ["model", *[RATE_NAMES[key] for key in RATE_KEYS[by]], "units_in_service", "failures", "rate_per_1000"]
+    return [
+        "model",
+        *[RATE_NAMES[key] for key in RATE_KEYS[by]],
+        "units_in_service",
+        "failures",
+        "rate_per_1000",
+        "rate_low_per_1000",
+        "rate_high_per_1000",
+        "unit_years",
+        "expected_failures",
+        "ratio_to_model",
+        "ratio_to_model_low",
+    ]
+
+
+def for_people(value: Any, *, grouping: bool = False) -> Any:
+    """A figure as people read it (pages and CSV; the JSON keeps full precision).
+
+    Whole numbers stay whole; other numbers keep three or four significant digits (``0.569444`` →
+    ``0.569``, ``13158.5681`` → ``13159``, ``0.09999999999999998`` → ``0.1``), trailing zeros dropped;
+    ``grouping`` adds thousands separators (pages). Anything else is returned as it is.
+    """
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return f"{value:,}" if grouping else str(value)
+    if not isinstance(value, float):
+        return value
+    if not math.isfinite(value):
+        return ""
+    size = abs(value)
+    if size >= 100 or value == int(value):
+        digits = 0
+    elif size >= 10:
+        digits = 1
+    elif size >= 1:
+        digits = 2
+    else:
+        digits = max(3, 2 - math.floor(math.log10(size))) if size > 0 else 0
+    text = f"{value:,.{digits}f}" if grouping else f"{value:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 # The columns of each report's rows (a CSV has its header even when no row matches).
@@ -552,7 +737,23 @@ COLUMNS = {
     "pareto": lambda by: ["key", "label", "failures", "share", "cumulative_share"],
     "failure-rates": _rate_columns,
     "trend": lambda by: ["week", "pattern", "failures"],
-    "life": lambda by: ["key", "units", "failures", "censored", "beta", "eta_days", "b10_days", "mean_life_days"],
+    "life": lambda by: [
+        "key",
+        "units",
+        "failures",
+        "censored",
+        "beta",
+        "beta_low",
+        "beta_high",
+        "eta_days",
+        "eta_low_days",
+        "eta_high_days",
+        "b10_days",
+        "b10_low_days",
+        "b10_high_days",
+        "mean_life_days",
+        "note",
+    ],
     "no-fault-found": lambda by: ["model", "diagnosed", "no_fault_found", "rate"],
     "repeats": lambda by: ["model", "returns", "repeats", "rate"],
     "goodwill": lambda by: ["pattern", "grants"],
@@ -569,11 +770,17 @@ COLUMNS = {
         "rate_ratio",
         "statistic",
         "threshold",
+        "family_leader",
+        "affected_customers",
+        "excess_to_date",
+        "projected_excess",
+        "projected_excess_low",
+        "projected_excess_high",
         "first_detected_on",
         "status",
     ],
 }
-POINT_COLUMNS = ["key", "age_days", "at_risk", "failed", "unreliability"]
+POINT_COLUMNS = ["key", "age_days", "at_risk", "failed", "unreliability", "unreliability_low", "unreliability_high"]
 
 REPORTS = {
     "pareto": pareto,

@@ -62,6 +62,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "rma.approve_quote",
         "diagnostics.approve_reimbursement",
         "rma.view_outboxmessage",
+        # integrations: webhook endpoints and their delivery log (SPEC §12)
+        "core.manage_webhooks",
+        "core.view_webhookendpoint",
+        "core.add_webhookendpoint",
+        "core.change_webhookendpoint",
+        "core.delete_webhookendpoint",
+        "core.view_webhookdelivery",
         "rma.add_customer",
         "rma.change_customer",
         "rma.add_device",

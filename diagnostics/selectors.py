@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from diagnostics.models import Diagnosis, FailurePattern, PatternEvent, RootCauseCase
+from diagnostics.models import Diagnosis, FailurePattern, FaultSignal, PatternEvent, RootCauseCase
 from rma import policy
 from rma.models import RMA, CustodyChange
 from rma.services import goodwill_eligibility
@@ -133,4 +133,37 @@ def case_diagnoses(case: RootCauseCase) -> list[Diagnosis]:
     """The diagnoses of the case's return, oldest first, with what their lines show."""
     return list(
         Diagnosis.objects.filter(rma_id=case.rma_id).select_related("component", "pattern").order_by("created_at")
+    )
+
+
+def signal_failures(signal: FaultSignal) -> QuerySet[Diagnosis]:
+    """The units and returns behind a fault signal (SPEC §7, drill-down), earliest report first.
+
+    The confirmed failures of the signal's component on the units of its cell, as the scan counts
+    them: the return's latest diagnosis confirmed it, reported by the signal's evidence date, after
+    the unit shipped and within its warranty. Each diagnosis comes with its return and unit.
+    """
+    cell = Q(rma__device__product_model_id=signal.product_model_id)
+    if signal.lot is not None:
+        cell &= Q(rma__device__lot=signal.lot)
+    if signal.firmware_version is not None:
+        cell &= Q(rma__device__firmware_version=signal.firmware_version)
+    later = Diagnosis.objects.filter(rma_id=OuterRef("rma_id")).filter(
+        Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
+    )
+    in_warranty = Q(rma__device__warranty_ends_on__isnull=True) | Q(
+        rma__reported_on__lte=F("rma__device__warranty_ends_on")
+    )
+    return (
+        Diagnosis.objects.filter(
+            cell,
+            in_warranty,
+            component_id=signal.component_id,
+            outcome=Diagnosis.Outcome.CONFIRMED,
+            rma__reported_on__lte=signal.evidence_as_of,
+            rma__device__shipped_on__lte=F("rma__reported_on"),
+        )
+        .filter(~Exists(later))
+        .select_related("rma", "rma__device", "rma__device__owner", "pattern")
+        .order_by("rma__reported_on", "id")
     )

@@ -56,15 +56,18 @@ PAGES = {
         Page(
             "failure-rates",
             "Failure rate per 1,000 units in service",
-            "Failures reported in the period per 1,000 units shipped by its end: exposure, not raw counts.",
+            "Failures reported in the period per 1,000 units shipped by its end, with exact 90 % intervals, ranked "
+            "by how far the interval's low end stands above the model's rate: exposure, not raw counts.",
             (("lot", "Lot"), ("firmware", "Firmware"), ("model", "Model")),
         ),
         Page("trend", "Weekly trend per pattern", "Failures per week (by the day they were reported) and pattern."),
         Page(
             "life",
             "Life data (Weibull)",
-            "Time to first failure, with the units still running counted as censored. Points: Kaplan–Meier "
-            "estimate; lines: the fitted Weibull, on Weibull probability paper (a straight line is a Weibull).",
+            "Time to first failure from the warranty's start, with the units still running counted as censored "
+            "(by default at their warranty's end too; by component, also when they left service after another "
+            "failure). Points: Kaplan–Meier estimate with its 90 % Greenwood band; lines: the fitted Weibull "
+            "(shown from 5 failures, with 90 % bounds in the table), on Weibull probability paper.",
             (("model", "Model"), ("component", "Component")),
         ),
         Page("no-fault-found", "No fault found", "Diagnosed returns per model where the technician found no fault."),
@@ -96,6 +99,11 @@ class ReportFilterForm(forms.Form):
         required=False, label="To", validators=[date_in_range], widget=forms.DateInput(attrs={"type": "date"})
     )
     by = forms.ChoiceField(required=False, label="By")
+    view = forms.ChoiceField(
+        required=False,
+        label="Ages",
+        choices=[("warranty", "Within warranty (censored at its end)"), ("field", "In the field (to the as-of date)")],
+    )
 
     def __init__(self, *args: Any, page: Page, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,6 +117,8 @@ class ReportFilterForm(forms.Form):
             by_field.choices = list(page.choices)
         else:
             del self.fields["by"]
+        if page.name != "life":
+            del self.fields["view"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -129,7 +139,10 @@ def _table(report: dict[str, Any] | None) -> list[list[Any]]:
     rows = report["rows"]
     if report["report"] == "trend":
         rows = list(reversed(rows))
-    return [[row.get(column) for column in report["columns"]] for row in rows[:TABLE_ROWS]]
+    return [
+        [reports.for_people(row.get(column), grouping=True) for column in report["columns"]]
+        for row in rows[:TABLE_ROWS]
+    ]
 
 
 @login_required
@@ -155,7 +168,9 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
-        kwargs = {"by": data.get("by") or page.choices[0][0]} if page.choices else {}
+        kwargs: dict[str, Any] = {"by": data.get("by") or page.choices[0][0]} if page.choices else {}
+        if name == "life":
+            kwargs["view"] = data.get("view") or "warranty"
         with replica_reads() as freshness:
             report = reports.REPORTS[name](filters, **kwargs).as_dict()
         report["freshness"] = freshness.as_dict()

@@ -201,3 +201,12 @@ def build(flow, make_device, battery, supervisor):
         return flow.to(rma, status, component=battery if diagnosed else None, outcome=outcome, pattern=pattern)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _cache_trusted_again():
+    """A test that took the cache down leaves no pause behind: the next test counts in its cache again."""
+    yield
+    from core import ratelimit
+
+    ratelimit._cache_down_until = 0.0

@@ -16,9 +16,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from diagnostics.models import Advisory
+from tests.api.conftest import token_key_for
 from tests.factories import ComponentFactory, FailurePatternFactory, ProductModelFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def _thicken() -> None:
     """More rows where the demo has only a few, so that 5 and 50 rows a page differ."""
     for number in range(8):
         user = UserFactory(username=f"reader-{number}", role=("technician", "supervisor", "engineer")[number % 3])
-        Token.objects.create(user=user)
+        token_key_for(user)
     ProductModelFactory.create_batch(6)
     for component in ComponentFactory.create_batch(6):
         FailurePatternFactory.create_batch(2, component=component)

@@ -171,12 +171,11 @@ def main() -> None:
     files["bare"] = OUT / "bare-paths.txt"
     files["bare"].write_text("".join(f"/bench/bare/{s}/\n" for s in serials[::7]))
     if "api" in args.targets:
-        from rest_framework.authtoken.models import Token
-
+        from tests.api.conftest import token_key_for
         from tests.factories import UserFactory
 
         engineer = UserFactory(username=f"load-api-{os.getpid()}", is_staff=True, is_superuser=True)
-        headers["api"] = f"Authorization: Token {Token.objects.create(user=engineer).key}"
+        headers["api"] = f"Authorization: Token {token_key_for(engineer)}"
         files["api"] = OUT / "api-paths.txt"
         files["api"].write_text(f"{args.api_path}\n")
 

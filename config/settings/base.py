@@ -4,6 +4,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -26,16 +27,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "rma",
     "diagnostics",
 ]
 
 MIDDLEWARE = [
     "core.requests.RequestIdMiddleware",
+    "core.metrics.MetricsMiddleware",
     "core.replica.PrimaryAfterWriteMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -125,10 +127,18 @@ MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
 LOGIN_URL = "admin:login"
 
-# Cache: also the shared counter store for rate limits (Redis in production).
+# Cache: also the shared counter store for rate limits (Redis in production). A Redis that does not answer
+# is given up on within half a second, and rate limits then count in the database for RMA_CACHE_RETRY_SECONDS.
 CACHE_URL = env("CACHE_URL", default="")
 if CACHE_URL:
     CACHES = {"default": env.cache_url("CACHE_URL")}
+    if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        CACHES["default"].setdefault("OPTIONS", {}).update(
+            {
+                "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.5),
+                "socket_timeout": env.float("CACHE_TIMEOUT", default=0.5),
+            }
+        )
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Rendered status pages, in each process's memory: their keys carry the return's version, so a
@@ -162,12 +172,34 @@ CELERY_BROKER_TRANSPORT_OPTIONS = env.json(
     default={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
 )
 CELERY_TIMEZONE = TIME_ZONE
+# Queues (README "Production"): customer e-mails, bulk mail (follow-ups, advisories, programme notices),
+# webhooks, the detection scan, and the default queue for the rest (sweeps, nightly jobs). A worker started
+# without -Q consumes every one; a worker of its own on customer-mail keeps customer mail from ever
+# waiting behind bulk mail.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in ("customer-mail", "bulk-mail", "webhooks", "detection", CELERY_TASK_DEFAULT_QUEUE)
+]
+CELERY_TASK_ROUTES = {
+    "rma.tasks.outbox_deliver": {"queue": "customer-mail"},
+    "rma.tasks.outbox_drain_customer": {"queue": "customer-mail"},
+    "rma.tasks.outbox_drain_bulk": {"queue": "bulk-mail"},
+    "diagnostics.tasks.advisory_notify_owners": {"queue": "bulk-mail"},
+    "*.programme*": {"queue": "bulk-mail"},
+    "*webhook*": {"queue": "webhooks"},
+    "diagnostics.tasks.detect_faults": {"queue": "detection"},
+}
+# Every task has a time limit: these unless the task sets its own (soft: raised inside the task; hard: killed).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "rma-expire-stale-authorizations": {
         "task": "rma.tasks.expire_stale_authorizations",
         "schedule": crontab(hour=2, minute=15),
     },
     "rma-outbox-sweep": {"task": "rma.tasks.outbox_sweep", "schedule": 60.0},
+    "core-webhook-sweep": {"task": "core.integration_tasks.webhook_sweep", "schedule": 60.0},
+    "core-idempotency-keys-expire": {"task": "core.integration_tasks.idempotency_keys_expire", "schedule": 3600.0},
     "rma-follow-ups": {"task": "rma.tasks.follow_ups_send", "schedule": crontab(minute=30)},
 }
 
@@ -181,6 +213,8 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
+    # per user and scope (reads, writes, reports): API_THROTTLE_RATES below
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ScopedUserThrottle"],
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -220,6 +254,26 @@ SPECTACULAR_SETTINGS = {
         "FaultSignalStatusEnum": "diagnostics.models.FaultSignalStatus",
     },
 }
+
+# Integrations (docs/api.md). API tokens: issued to active staff in one of these groups (or superusers), valid this
+# many days unless the issuer says otherwise.
+API_TOKEN_ROLES = env.list("API_TOKEN_ROLES", default=["technician", "supervisor", "engineer"])
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+# API requests per user ("count/seconds", fixed windows) by scope: reads (GET), writes (POST, PATCH ...), reports.
+API_THROTTLE_RATES = {
+    "reads": env("API_THROTTLE_READS", default="1200/60"),
+    "writes": env("API_THROTTLE_WRITES", default="300/60"),
+    "reports": env("API_THROTTLE_REPORTS", default="120/60"),
+}
+# A creating POST's Idempotency-Key answers with the first answer for this long.
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
+# Incremental sync (?updated_since, ?cursor): rows changed in the last seconds are served on a later page,
+# so a transaction that commits late with an earlier timestamp is not skipped by a cursor already past it.
+API_SYNC_SETTLE_SECONDS = env.float("API_SYNC_SETTLE_SECONDS", default=2.0)
+# Webhooks (SPEC §12): deliveries time out after this many seconds; private, loopback and link-local targets are
+# refused unless allowed (the embedded default allows them; production refuses them unless set).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=True)
 
 # Service levels: how long an RMA may stay in each status before it is overdue.
 # Each value is {"business_days": n} or {"days": n}.
@@ -267,6 +321,8 @@ RMA_BENCHMARK_VIEWS = env.bool("RMA_BENCHMARK_VIEWS", default=False)
 RMA_LOGIN_RATE_PER_IP = env("RMA_LOGIN_RATE_PER_IP", default="30/900")
 RMA_LOGIN_RATE_PER_USERNAME_AND_IP = env("RMA_LOGIN_RATE_PER_USERNAME_AND_IP", default="10/900")
 RMA_LOGIN_RATE_PER_USERNAME = env("RMA_LOGIN_RATE_PER_USERNAME", default="100/3600")
+# After the cache failed, rate limits count in the database for this many seconds before trying it again.
+RMA_CACHE_RETRY_SECONDS = env.int("RMA_CACHE_RETRY_SECONDS", default=10)
 # New returns from the public form, per client IP.
 RMA_START_RATE_PER_IP = env("RMA_START_RATE_PER_IP", default="20/3600")
 # The request header with the client's address when behind a proxy (e.g. HTTP_X_REAL_IP); REMOTE_ADDR if empty.
@@ -276,6 +332,11 @@ RMA_OUTBOX_LEASE_SECONDS = env.int("RMA_OUTBOX_LEASE_SECONDS", default=300)
 RMA_OUTBOX_MAX_ATTEMPTS = env.int("RMA_OUTBOX_MAX_ATTEMPTS", default=12)
 RMA_OUTBOX_SWEEP_GRACE_SECONDS = env.int("RMA_OUTBOX_SWEEP_GRACE_SECONDS", default=60)
 RMA_OUTBOX_BROKER_PAUSE_SECONDS = env.int("RMA_OUTBOX_BROKER_PAUSE_SECONDS", default=30)
+# Drains: rows claimed (and sent over one connection) at a time, how long one drain task runs before handing
+# over to a successor, and how many drains a sweep keeps running per queue for a large backlog (one per batch).
+RMA_OUTBOX_BATCH = env.int("RMA_OUTBOX_BATCH", default=100)
+RMA_OUTBOX_DRAIN_SECONDS = env.int("RMA_OUTBOX_DRAIN_SECONDS", default=20)
+RMA_OUTBOX_DRAINS = env.int("RMA_OUTBOX_DRAINS", default=8)
 # The "is your device still working?" e-mail, this many days after a return closes (at most a week late).
 # An import that brings at least this many devices, and at least as many as are stored, rebuilds the
 # devices' secondary indexes and foreign keys once instead of row by row (0: never).
@@ -299,6 +360,9 @@ RMA_COMPENSATION = env.json(
     },
 )
 EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=30)
+
+# /metrics (Prometheus) is readable from these addresses or networks without a staff token (e.g. the scraper's).
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 
 # Log lines: JSON (one object a line, for a log collector) or plain text for a person at a terminal.
 LOG_FORMAT = env("DJANGO_LOG_FORMAT", default="json")
@@ -336,6 +400,18 @@ LOGGING = {
     },
 }
 
+# Errors to Sentry (core/sentry.py), only when SENTRY_DSN is set; events are scrubbed of personal data and links.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from core.sentry import sentry_init
+
+    sentry_init(
+        SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default=""),
+        release=env("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
@@ -356,6 +432,8 @@ RMA_PROOF_MAX_FILES = env.int("RMA_PROOF_MAX_FILES", default=5)
 DETECTION_FALSE_ALARMS_PER_YEAR = env.float("DETECTION_FALSE_ALARMS_PER_YEAR", default=4.0)
 DETECTION_LAG_WEEKS = env.int("DETECTION_LAG_WEEKS", default=3)
 DETECTION_MIN_OBSERVED = env.int("DETECTION_MIN_OBSERVED", default=3)
+# Reports (SPEC §8): a Weibull fit on fewer failures than this is not shown as a fit, but says why.
+RELIABILITY_MIN_FAILURES = env.int("RELIABILITY_MIN_FAILURES", default=5)
 CELERY_BEAT_SCHEDULE["diagnostics-detect-faults"] = {
     "task": "diagnostics.tasks.detect_faults",
     "schedule": crontab(hour=3, minute=30),

@@ -35,6 +35,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 if CELERY_BROKER_URL.startswith("memory://"):
     raise ImproperlyConfigured("Production needs a broker: set CELERY_BROKER_URL=redis://... (or amqp://...).")
 
+# Webhooks never reach private, loopback or link-local addresses unless explicitly allowed.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+
 # Static files: collected into STATIC_ROOT by ``collectstatic`` and served by gunicorn through whitenoise,
 # with hashed names and far-future caching.
 MIDDLEWARE = [*MIDDLEWARE]

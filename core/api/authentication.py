@@ -1,10 +1,11 @@
 """API tokens: ``Authorization: Bearer <key>`` (what OpenAPI clients send) or ``Authorization: Token <key>``.
 
-The key is the one ``POST /api/v1/auth/token/`` answers. The schema documents it as an HTTP bearer scheme
+The key is one of the user's integration tokens (``core.api.tokens``: hashed, named, expiring, revocable),
+issued by ``POST /api/v1/auth/token/`` or in the admin. The schema documents it as an HTTP bearer scheme
 (``bearerAuth``) and, for clients written against the ``Token`` prefix, as the ``tokenAuth`` header.
 
 This module is loaded by ``REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]`` while DRF's views are being
-defined, so it imports nothing that imports them.
+defined, so it imports nothing that imports them, and the token rows only when a request comes.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 
-class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication, with the key after either ``Bearer`` or ``Token``."""
+class TokenAuthentication(authentication.BaseAuthentication):
+    """An integration token after either ``Bearer`` or ``Token``."""
 
     keyword = "Token"  # the challenge of a 401 (``WWW-Authenticate: Token``)
-    keywords = ("Bearer", "Token")
+    keywords = (b"bearer", b"token")
 
     def authenticate(self, request):
         parts = authentication.get_authorization_header(request).split()
-        if not parts or parts[0].lower() not in {keyword.lower().encode() for keyword in self.keywords}:
+        if not parts or parts[0].lower() not in self.keywords:
             return None  # another scheme, or none: the next authentication class may know it
         if len(parts) == 1:
             raise exceptions.AuthenticationFailed("Invalid token header. No credentials provided.")
@@ -33,7 +34,16 @@ class TokenAuthentication(authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Invalid token header. Token string should not contain invalid characters."
             )
-        return self.authenticate_credentials(key)
+        from core.api.tokens import TokenRefused, token_authenticate
+
+        try:
+            token = token_authenticate(key)
+        except TokenRefused as refused:
+            raise exceptions.AuthenticationFailed(refused.message, code=refused.code) from None
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -41,7 +51,7 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
 
     target_class = TokenAuthentication
     name = ["bearerAuth", "tokenAuth"]
-    priority = 1  # before drf-spectacular's own scheme for DRF's TokenAuthentication and its subclasses
+    priority = 1
 
     def get_security_requirement(self, auto_schema):
         return [{name: []} for name in self.name]  # either one (a single requirement would need both)
@@ -51,7 +61,8 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
             {
                 "type": "http",
                 "scheme": "bearer",
-                "description": "`Authorization: Bearer <key>`, the key from `POST /api/v1/auth/token/`.",
+                "description": "`Authorization: Bearer <key>`, an integration token from `POST /api/v1/auth/token/` "
+                "or the admin.",
             },
             {
                 "type": "apiKey",

@@ -41,3 +41,12 @@ class DayField(forms.DateField):
 
 class DayFilter(django_filters.DateFilter):
     field_class = DayField
+
+
+def updated_since_filter() -> MomentFilter:
+    """``updated_since``: rows changed at or after a moment, read in change order (``core.api.pagination``)."""
+    return MomentFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="Only rows changed at or after this moment (ISO 8601), in change order, paged by `cursor`.",
+    )

@@ -1,8 +1,11 @@
-"""OpenAPI post-processing: every operation documents the API's error answers, all ``{"code", "message"}``."""
+"""OpenAPI post-processing: every operation documents the API's error answers, all ``{"code", "message"}``,
+including 429 with ``Retry-After`` (``core.api.throttling``); every creating POST its ``Idempotency-Key``."""
 
 from __future__ import annotations
 
 from typing import Any
+
+HEADER = "Idempotency-Key"
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -40,9 +43,30 @@ def document_errors(result: dict[str, Any], generator, request, public) -> dict[
                 responses.setdefault(
                     status, {"description": description, "content": {"application/json": {"schema": reference}}}
                 )
-            if path.endswith("/auth/token/"):
-                responses["429"] = {
-                    "description": "Too many sign-in attempts for this username or from this address (`Retry-After`).",
-                    "content": {"application/json": {"schema": reference}},
-                }
+            too_many = (
+                "Too many sign-in attempts for this username or from this address."
+                if path.endswith("/auth/token/")
+                else "Too many requests of this scope (reads, writes, reports) by this user; wait `Retry-After` s."
+            )
+            responses["429"] = {
+                "description": too_many,
+                "headers": {"Retry-After": RETRY_AFTER},
+                "content": {"application/json": {"schema": reference}},
+            }
+            if method == "post" and "{" not in path and "/auth/" not in path:
+                parameters = operation.setdefault("parameters", [])
+                if not any(parameter.get("name") == HEADER for parameter in parameters):
+                    parameters.append(IDEMPOTENCY_HEADER)
     return result
+
+
+RETRY_AFTER: dict[str, Any] = {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}
+IDEMPOTENCY_HEADER: dict[str, Any] = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Any unique string (a UUID). Sent again within 24 hours with the same body, the first answer is "
+    "returned (with `Idempotent-Replayed: true`) and nothing is created twice; with another body, 409 "
+    "`idempotency_key_reused`.",
+}

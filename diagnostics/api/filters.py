@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
-from core.api.filters import DayFilter, MomentFilter
+from core.api.filters import DayFilter, MomentFilter, updated_since_filter
 from diagnostics.models import Diagnosis, FailurePattern, FaultSignal, RootCauseCase
 
 
@@ -14,10 +14,11 @@ class FailurePatternFilter(django_filters.FilterSet):
     model = django_filters.CharFilter(field_name="affected_models__sku", distinct=True, help_text="Affected SKU.")
     owner = django_filters.CharFilter(field_name="owner__username")
     updated_after = MomentFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = FailurePattern
-        fields = ["status", "component", "model", "owner", "updated_after"]
+        fields = ["status", "component", "model", "owner", "updated_after", "updated_since"]
 
 
 class DiagnosisFilter(django_filters.FilterSet):

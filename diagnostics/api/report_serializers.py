@@ -61,6 +61,16 @@ class FailureRateRowSerializer(serializers.Serializer):
     units_in_service = serializers.IntegerField()
     failures = serializers.IntegerField()
     rate_per_1000 = serializers.FloatField()
+    rate_low_per_1000 = serializers.FloatField(help_text="Low end of the exact Poisson interval (`level`).")
+    rate_high_per_1000 = serializers.FloatField(help_text="High end of the exact Poisson interval (`level`).")
+    unit_years = serializers.FloatField(help_text="Time in service of the row's units, from shipping (or `date_from`).")
+    expected_failures = serializers.FloatField(
+        help_text="Failures its unit-years would have at its model's rate per unit-year (models: the fleet's)."
+    )
+    ratio_to_model = serializers.FloatField(allow_null=True, help_text="Failures over expected failures.")
+    ratio_to_model_low = serializers.FloatField(
+        allow_null=True, help_text="Low end of the exact interval on that ratio: rows are ranked by it, highest first."
+    )
 
 
 class FailureRatesReportSerializer(ReportSerializer):
@@ -69,6 +79,7 @@ class FailureRatesReportSerializer(ReportSerializer):
     units_in_service = serializers.IntegerField()
     failures = serializers.IntegerField()
     rate_per_1000 = serializers.FloatField()
+    level = serializers.FloatField(help_text="The intervals' confidence (0.9).")
 
 
 class TrendRowSerializer(serializers.Serializer):
@@ -88,9 +99,18 @@ class LifeRowSerializer(serializers.Serializer):
     failures = serializers.IntegerField()
     censored = serializers.IntegerField()
     beta = serializers.FloatField(allow_null=True, help_text="Weibull shape; null when there is no fit.")
+    beta_low = serializers.FloatField(
+        allow_null=True, help_text="Likelihood-ratio bounds (`level`), null without a fit."
+    )
+    beta_high = serializers.FloatField(allow_null=True)
     eta_days = serializers.FloatField(allow_null=True, help_text="Weibull scale in days.")
+    eta_low_days = serializers.FloatField(allow_null=True)
+    eta_high_days = serializers.FloatField(allow_null=True)
     b10_days = serializers.FloatField(allow_null=True)
+    b10_low_days = serializers.FloatField(allow_null=True)
+    b10_high_days = serializers.FloatField(allow_null=True)
     mean_life_days = serializers.FloatField(allow_null=True)
+    note = serializers.CharField(allow_blank=True, help_text="Why there is no fit (too few failures), else empty.")
 
 
 class LifePointSerializer(serializers.Serializer):
@@ -99,12 +119,20 @@ class LifePointSerializer(serializers.Serializer):
     at_risk = serializers.IntegerField()
     failed = serializers.IntegerField()
     unreliability = serializers.FloatField(help_text="Kaplan–Meier estimate of the fraction failed by this age.")
+    unreliability_low = serializers.FloatField(help_text="Greenwood band (`level`), low end.")
+    unreliability_high = serializers.FloatField(help_text="Greenwood band (`level`), high end.")
 
 
 class LifeReportSerializer(ReportSerializer):
     rows = LifeRowSerializer(many=True)
     by = _by("model", "component")
+    view = serializers.ChoiceField(
+        choices=["warranty", "field"],
+        help_text="`warranty`: ages censored at each unit's warranty end (the default); `field`: to the as-of date.",
+    )
     as_of = serializers.DateField()
+    level = serializers.FloatField(help_text="The bounds' confidence (0.9).")
+    min_failures = serializers.IntegerField(help_text="The fewest failures a Weibull fit is shown for.")
     points = LifePointSerializer(many=True)
 
 
@@ -173,6 +201,12 @@ class FaultSignalRowSerializer(serializers.Serializer):
     rate_ratio = serializers.FloatField()
     statistic = serializers.FloatField()
     threshold = serializers.FloatField()
+    family_leader = serializers.IntegerField(allow_null=True, help_text="The id of the signal leading its family.")
+    affected_customers = serializers.IntegerField()
+    excess_to_date = serializers.FloatField()
+    projected_excess = serializers.FloatField()
+    projected_excess_low = serializers.FloatField(help_text="80 % interval, low end.")
+    projected_excess_high = serializers.FloatField()
     first_detected_on = serializers.DateField()
     status = serializers.ChoiceField(choices=FaultSignal.Status.choices)
 

@@ -42,6 +42,7 @@ class ReportFilterSerializer(StrictInput):
     table = serializers.ChoiceField(
         choices=["rows", "points"], required=False, default="rows", help_text="CSV: which table (life: `points`)."
     )
+    view = serializers.ChoiceField(choices=list(reports.LIFE_VIEWS), required=False, default="")
 
     def validate(self, attrs):
         if attrs["date_from"] and attrs["date_to"] and attrs["date_from"] > attrs["date_to"]:
@@ -50,8 +51,8 @@ class ReportFilterSerializer(StrictInput):
 
 
 class CSVRenderer(renderers.BaseRenderer):
-    """A report's table as CSV (formula-like text escaped, ``core.csv_safety``): its rows, or for life data
-    with ``table=points`` the Kaplan–Meier points."""
+    """A report's table as CSV (formula-like text escaped, ``core.csv_safety``; figures rounded for people,
+    ``reports.for_people``): its rows, or for life data with ``table=points`` the Kaplan–Meier points."""
 
     media_type = "text/csv"
     format = "csv"
@@ -68,7 +69,8 @@ class CSVRenderer(renderers.BaseRenderer):
         out = io.StringIO()
         writer = SafeDictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        # figures as people read them; the JSON keeps full precision
+        writer.writerows({name: reports.for_people(value) for name, value in row.items()} for row in rows)
         return out.getvalue().encode("utf-8")
 
 
@@ -97,6 +99,7 @@ class ReportView(APIView):
     report = ""
     choices: tuple[str, ...] = ()  # the report's ``by`` values, the first the default
     permission_classes = [ActionPermission]
+    throttle_scope = "reports"  # its own API_THROTTLE_RATES entry (core.api.throttling)
     action_permissions = {"get": VIEW_REPORTS}
     renderer_classes = [renderers.JSONRenderer, CSVRenderer]
 
@@ -124,6 +127,10 @@ class ReportView(APIView):
             kwargs["by"] = by
         elif data["by"]:
             raise InvalidInput("This report has no `by`.", code="invalid_by", field="by")
+        if data["view"]:
+            if self.report != "life":
+                raise InvalidInput("Only the life report has a `view`.", code="invalid_view", field="view")
+            kwargs["view"] = data["view"]
         with replica_reads() as freshness:
             result = reports.REPORTS[self.report](report_filters(data), **kwargs)
         response = Response({**result.as_dict(), "freshness": freshness.as_dict()}, headers=freshness.headers())
@@ -149,6 +156,15 @@ def _parameters(name: str, choices: tuple[str, ...], *, csv: bool) -> list[OpenA
     parameters = list(FILTER_PARAMETERS)
     if choices:
         parameters.append(OpenApiParameter("by", str, enum=list(choices), description=f"Default `{choices[0]}`."))
+    if name == "life":
+        parameters.append(
+            OpenApiParameter(
+                "view",
+                str,
+                enum=list(reports.LIFE_VIEWS),
+                description="`warranty` (default): ages censored at each warranty end; `field`: to the as-of date.",
+            )
+        )
     if csv and name == "life":
         parameters.append(
             OpenApiParameter(

@@ -225,6 +225,18 @@ class FaultSignalSerializer(ModelOutput):
     model_sku = serializers.CharField(source="product_model.sku", read_only=True)
     component = serializers.CharField(source="component.code", read_only=True)
     cell_label = serializers.CharField(read_only=True)
+    cell_key = serializers.CharField(
+        read_only=True, help_text="The cell as text: kind:model[:lot or firmware]:component."
+    )
+    family = serializers.CharField(
+        source="family_key",
+        read_only=True,
+        help_text="The cell key of the signal leading this one's family (its own for a leader).",
+    )
+    family_leader = serializers.IntegerField(
+        source="family_id", read_only=True, allow_null=True, help_text="The leading signal's id; null for a leader."
+    )
+    affected_units = serializers.IntegerField(source="units_in_service", read_only=True)
     pattern = serializers.CharField(source="pattern.code", read_only=True, allow_null=True, default=None)
     status_changed_by = serializers.CharField(
         source="status_changed_by.username", read_only=True, allow_null=True, default=None
@@ -246,6 +258,15 @@ class FaultSignalSerializer(ModelOutput):
             "rate_ratio",
             "statistic",
             "threshold",
+            "cell_key",
+            "family",
+            "family_leader",
+            "affected_units",
+            "affected_customers",
+            "excess_to_date",
+            "projected_excess",
+            "projected_excess_low",
+            "projected_excess_high",
             "first_detected_on",
             "evidence_as_of",
             "last_updated",
@@ -254,6 +275,34 @@ class FaultSignalSerializer(ModelOutput):
             "status_changed_by",
             "status_changed_at",
             "note",
+        ]
+
+
+class SignalFailureSerializer(ModelOutput):
+    """A confirmed failure behind a fault signal: the diagnosis, its return and its unit."""
+
+    diagnosis = serializers.IntegerField(source="id", read_only=True)
+    rma = serializers.CharField(source="rma.number", read_only=True)
+    reported_on = serializers.DateField(source="rma.reported_on", read_only=True)
+    serial_number = serializers.CharField(source="rma.device.serial_number", read_only=True)
+    lot = serializers.CharField(source="rma.device.lot", read_only=True)
+    firmware_version = serializers.CharField(source="rma.device.firmware_version", read_only=True)
+    shipped_on = serializers.DateField(source="rma.device.shipped_on", read_only=True, allow_null=True)
+    pattern = serializers.CharField(source="pattern.code", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Diagnosis
+        fields = [
+            "diagnosis",
+            "rma",
+            "reported_on",
+            "serial_number",
+            "lot",
+            "firmware_version",
+            "shipped_on",
+            "pattern",
+            "findings",
+            "created_at",
         ]
 
 

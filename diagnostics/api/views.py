@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.actions import ActionRoutesMixin
+from core.api.idempotency import idempotent
 from core.api.input import LOOKUP, valid_input
 from core.api.permissions import ActionPermission
 from core.exceptions import InvalidInput, NotFound
@@ -76,6 +77,7 @@ class ComponentViewSet(
     def retrieve(self, request: Request, code: str = "") -> Response:
         return Response(s.ComponentSerializer(self._get(code)).data)
 
+    @idempotent
     def create(self, request: Request) -> Response:
         data = valid_input(s.ComponentCreateSerializer, request)
         component = services.component_create(code=data["code"], name=data["name"], actor=request.user)
@@ -115,6 +117,7 @@ class FailurePatternViewSet(
 
     serializer_class = s.FailurePatternSerializer
     lookup_field = "code"
+    sync_field = "updated_at"  # ?updated_since and ?cursor (core.api.pagination)
     lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions = {
@@ -147,6 +150,7 @@ class FailurePatternViewSet(
     def retrieve(self, request: Request, code: str = "") -> Response:
         return Response(self.detail_data(code))
 
+    @idempotent
     def create(self, request: Request) -> Response:
         data = pattern_fields(valid_input(s.PatternCreateSerializer, request))
         pattern = services.pattern_create(actor=request.user, source=Source.API, **data)
@@ -227,6 +231,7 @@ class FaultSignalViewSet(ActionRoutesMixin, viewsets.ReadOnlyModelViewSet):
     action_permissions = {
         "list": "diagnostics.view_faultsignal",
         "retrieve": "diagnostics.view_faultsignal",
+        "failures": "diagnostics.view_faultsignal",
     }
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = FaultSignalFilter
@@ -234,13 +239,23 @@ class FaultSignalViewSet(ActionRoutesMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["-first_detected_on", "-statistic", "id"]
 
     def get_queryset(self) -> QuerySet[FaultSignal]:
-        return FaultSignal.objects.select_related("product_model", "component", "pattern", "status_changed_by")
+        return FaultSignal.objects.select_related(
+            "product_model", "component", "pattern", "status_changed_by", "family__product_model", "family__component"
+        )
 
     def action_object(self, lookup: str) -> FaultSignal:
         return get_object_or_404(self.get_queryset(), pk=lookup)
 
     def action_answer(self, signal: FaultSignal) -> Any:
         return s.FaultSignalSerializer(self.get_queryset().get(pk=signal.pk)).data
+
+    @extend_schema(parameters=[ID_PARAMETER], responses=s.SignalFailureSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filter_backends=[], ordering=None)
+    def failures(self, request: Request, pk: str | None = None) -> Response:
+        """The units and returns behind the signal (drill-down): the confirmed failures it counts, earliest first."""
+        signal = get_object_or_404(self.get_queryset(), pk=pk)
+        page = self.paginate_queryset(selectors.signal_failures(signal))
+        return self.get_paginated_response(s.SignalFailureSerializer(page, many=True).data)
 
 
 @extend_schema_view(

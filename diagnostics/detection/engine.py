@@ -21,6 +21,7 @@ FloatArray = np.ndarray
 
 NO_WARRANTY_END = 10**6  # days: a unit with no warranty end stays at risk
 MAX_WEEKS = 520  # the model cells' weekly series look back at most ten years
+RECENT_WEEKS = 13  # the window whose rate ratio a cell's projection carries forward
 LIFE_CAP_DAYS = 3 * 365  # a unit with no warranty end is watched for this long when setting thresholds
 
 
@@ -110,6 +111,11 @@ class Cell:
     statistic: float
     threshold: float
     baseline: str = ""
+    # failures the baseline expects from the cell's units between now and their warranties' ends
+    expected_remaining: float = 0.0
+    # the recent window (13 weeks ending where reports are complete): how the excess runs now
+    recent_observed: int = 0
+    recent_expected: float = 0.0
 
     @property
     def key(self) -> CellKey:
@@ -198,7 +204,7 @@ def detect(
     result.thresholds = limits
 
     # (model, component, observed a week, expected a week, units)
-    model_rows: list[tuple[int, int, FloatArray, FloatArray, int]] = []
+    model_rows: list[tuple[int, int, FloatArray, FloatArray, int, float]] = []
     for m, comps in components_of.items():
         in_model = fleet.c_model == m
         c_lot, c_fw = fleet.c_lot[in_model], fleet.c_fw[in_model]
@@ -243,6 +249,18 @@ def detect(
             # what each unit is expected to contribute over its whole watch (until its warranty ends)
             life_rows = c_count * hazard.cumulative(_weeks(np.minimum(c_warranty, LIFE_CAP_DAYS)))
             lost = fl_count * (hazard.cumulative(exit_f) - hazard.cumulative(t_fail))
+            # the recent window, ending where reports are complete (the lag): [window_start, fit_end]
+            window_start = fit_end - 7 * RECENT_WEEKS
+            recent_rows = c_count * (
+                hazard.cumulative(_weeks(np.clip(np.minimum(fit_end - c_ship, c_warranty), 0, None)))
+                - hazard.cumulative(_weeks(np.clip(np.minimum(window_start - c_ship, c_warranty), 0, None)))
+            )
+            f_recent = (fl_report > window_start) & (fl_report <= fit_end)
+            # what is still to come: from now until each running unit's warranty ends (failed units are out)
+            remaining_rows = np.maximum(life_rows - expected_rows, 0.0)
+            remaining_lost = fl_count * np.maximum(
+                hazard.cumulative(_weeks(np.minimum(fl_warranty, LIFE_CAP_DAYS))) - hazard.cumulative(exit_f), 0.0
+            )
             # Firmware cells first: one leaves out the units of flagged lots (unless flagged itself), as their
             # failures are explained. Then lot cells, judged against their firmware's own rate where that
             # firmware is flagged, so a lot of a faulty release alarms only if it is worse still.
@@ -255,18 +273,33 @@ def detect(
                     has = (c_key >= 0) & (~c_flag_lot | c_flag_fw)
                     f_has = (f_key >= 0) & (~f_flag_lot | f_flag_fw)
                     rows_expected, rows_lost = expected_rows, lost
+                    rows_remaining, rows_remaining_lost = remaining_rows, remaining_lost
+                    rows_recent = recent_rows
                 else:
                     has, f_has = c_key >= 0, f_key >= 0
                     rows_expected = expected_rows * np.where(c_fw >= 0, fw_ratio[np.maximum(c_fw, 0)], 1.0)
                     rows_lost = lost * np.where(fl_fw >= 0, fw_ratio[np.maximum(fl_fw, 0)], 1.0)
+                    rows_remaining = remaining_rows * np.where(c_fw >= 0, fw_ratio[np.maximum(c_fw, 0)], 1.0)
+                    rows_remaining_lost = remaining_lost * np.where(fl_fw >= 0, fw_ratio[np.maximum(fl_fw, 0)], 1.0)
+                    rows_recent = recent_rows * np.where(c_fw >= 0, fw_ratio[np.maximum(c_fw, 0)], 1.0)
                 units_of = np.bincount(c_key[has], weights=c_count[has], minlength=len(names))
                 expected = np.bincount(c_key[has], weights=rows_expected[has], minlength=len(names))
                 expected -= np.bincount(f_key[f_has], weights=rows_lost[f_has], minlength=len(names))
                 observed = np.bincount(f_key[f_has], weights=fl_count[f_has], minlength=len(names))
+                remaining = np.bincount(c_key[has], weights=rows_remaining[has], minlength=len(names))
+                remaining -= np.bincount(f_key[f_has], weights=rows_remaining_lost[f_has], minlength=len(names))
+                recent_e = np.bincount(c_key[has], weights=rows_recent[has], minlength=len(names))
+                in_window = f_has & f_recent
+                recent_o = np.bincount(f_key[in_window], weights=fl_count[in_window], minlength=len(names))
                 if kind == "firmware" and c_flag_fw.any():
+                    # the flagged release's own rate, without its flagged lots (whose excess it would echo)
                     flagged_fws = np.unique(c_fw[c_flag_fw])
+                    rest, f_rest = has & ~c_flag_lot, f_has & ~f_flag_lot
+                    rest_expected = np.bincount(c_key[rest], weights=rows_expected[rest], minlength=len(names))
+                    rest_expected -= np.bincount(f_key[f_rest], weights=rows_lost[f_rest], minlength=len(names))
+                    rest_observed = np.bincount(f_key[f_rest], weights=fl_count[f_rest], minlength=len(names))
                     fw_ratio[flagged_fws] = np.maximum(
-                        1.0, observed[flagged_fws] / np.maximum(expected[flagged_fws], 1e-9)
+                        1.0, rest_observed[flagged_fws] / np.maximum(rest_expected[flagged_fws], 1e-9)
                     )
                 present = np.flatnonzero(np.bincount(c_key[has], minlength=len(names)) > 0)
                 stat = statistics.mixture_log_lr(observed[present], np.maximum(expected[present], 0.0))
@@ -290,6 +323,9 @@ def detect(
                             statistic=float(stat[i]) if observed[index] >= settings.min_observed else 0.0,
                             threshold=float(limit[i]),
                             baseline=described,
+                            expected_remaining=float(max(remaining[index], 0.0)),
+                            recent_observed=int(recent_o[index]),
+                            recent_expected=float(max(recent_e[index], 0.0)),
                         )
                     )
 
@@ -303,23 +339,24 @@ def detect(
             f_ages = np.clip(_weeks(bounds[None, :] - fl_ship[:, None]), t_fail[:, None], exit_f[:, None])
             weekly -= np.diff(hazard.cumulative(f_ages), axis=1).T @ (fl_count * f_use)
             model_units = int(c_count[c_use].sum())
+            model_remaining = float(remaining_rows[c_use].sum() - remaining_lost[f_use].sum())
             week_of = n_weeks - 1 - (today - fl_report) // 7
             inside = (week_of >= 0) & f_use
             observed_weekly = np.bincount(week_of[inside], weights=fl_count[inside], minlength=n_weeks)
-            model_rows.append((m, c, observed_weekly, np.maximum(weekly, 0.0), model_units))
+            model_rows.append((m, c, observed_weekly, np.maximum(weekly, 0.0), model_units, max(model_remaining, 0.0)))
 
     # model cells: Shiryaev–Roberts over their weekly series (padded at the start to a common length)
     if model_rows:
         width = max(len(row[2]) for row in model_rows)
         observed_all = np.zeros((len(model_rows), width))
         expected_all = np.zeros((len(model_rows), width))
-        for i, (_m, _c, o, e, _u) in enumerate(model_rows):
+        for i, (_m, _c, o, e, _u, _r) in enumerate(model_rows):
             observed_all[i, width - len(o) :] = o
             expected_all[i, width - len(e) :] = e
         path = statistics.shiryaev_roberts_log(observed_all, expected_all)
         window_o, window_e, _ = statistics.change_window(observed_all, expected_all)
         total_o = observed_all.sum(axis=1)
-        for i, (m, c, _o, _e, units) in enumerate(model_rows):
+        for i, (m, c, _o, _e, units, remaining_model) in enumerate(model_rows):
             name, comp = fleet.models[m], fleet.components[c]
             result.cells.append(
                 Cell(
@@ -334,6 +371,7 @@ def detect(
                     statistic=float(path[i, -1]) if total_o[i] >= settings.min_observed else 0.0,
                     threshold=limits.model,
                     baseline=result.baselines[(name, comp)].describe(),
+                    expected_remaining=remaining_model,
                 )
             )
     return result

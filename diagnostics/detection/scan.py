@@ -9,7 +9,7 @@ cells make a duplicate impossible, so two scans at once give the same signals as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,7 +22,10 @@ from django.utils import timezone
 
 from core.importing import import_lock
 from core.replica import read_alias, replica_reads
+from core.webhooks import webhook_emit
+from diagnostics.detection import families
 from diagnostics.detection.engine import NO_WARRANTY_END, Cell, CellKey, Fleet, Result, Settings, detect
+from diagnostics.detection.statistics import projected_excess
 from diagnostics.models import Component, Diagnosis, FaultSignal
 from rma.models import Device, ProductModel
 
@@ -183,6 +186,7 @@ class ScanReport:
 
 
 def _figures(cell: Cell, as_of: date) -> dict[str, Any]:
+    projection = projected_excess(cell.observed, cell.expected, cell.expected_remaining)
     return {
         "observed": cell.observed,
         "expected": round(cell.expected, 4),
@@ -190,9 +194,54 @@ def _figures(cell: Cell, as_of: date) -> dict[str, Any]:
         "rate_ratio": round(min(cell.rate_ratio, 1e6), 4),
         "statistic": round(cell.statistic, 4),
         "threshold": round(cell.threshold, 4),
+        "excess_to_date": round(cell.observed - cell.expected, 4),
+        "projected_excess": round(projection.excess, 4),
+        "projected_excess_low": round(projection.low, 4),
+        "projected_excess_high": round(projection.high, 4),
         "evidence_as_of": as_of,
         "last_updated": timezone.now(),
     }
+
+
+def lot_firmwares(fleet: Fleet) -> dict[tuple[str, str], str]:
+    """The firmware version most of each lot's units carry, by (model, lot)."""
+    units: dict[tuple[str, str], dict[str, int]] = {}
+    for m, lot, fw, n in zip(fleet.c_model, fleet.c_lot, fleet.c_fw, fleet.c_count, strict=True):
+        if lot >= 0 and fw >= 0:
+            by_fw = units.setdefault((fleet.models[m], fleet.lots[lot]), {})
+            by_fw[fleet.firmwares[fw]] = by_fw.get(fleet.firmwares[fw], 0) + int(n)
+    return {key: max(by_fw, key=lambda name: (by_fw[name], name)) for key, by_fw in units.items()}
+
+
+def family_leaders(cells: list[Cell], fleet: Fleet) -> dict[CellKey, CellKey]:
+    """Each of ``cells``' family leader (``families.leaders`` on their figures)."""
+    figures = [families.FamilyCell(cell.key, cell.observed, cell.expected, cell.units_in_service) for cell in cells]
+    return families.leaders(figures, lot_firmwares(fleet))
+
+
+def customers_of(keys: list[CellKey], *, as_of: date) -> dict[CellKey, int]:
+    """How many customers own units in service in each cell: one grouped query per kind of cell."""
+    counts: dict[CellKey, int] = {}
+    models = dict(ProductModel.objects.filter(sku__in={key[1] for key in keys}).values_list("sku", "pk"))
+    skus = {pk: sku for sku, pk in models.items()}
+    for kind, column in (("model", None), ("lot", "lot"), ("firmware", "firmware_version")):
+        mine = [key for key in keys if key[0] == kind and key[1] in models]
+        if not mine:
+            continue
+        where = Q()
+        for _kind, sku, lot, firmware, _component in mine:
+            where |= Q(product_model_id=models[sku], **({column: lot if kind == "lot" else firmware} if column else {}))
+        group = ["product_model_id", *([column] if column else [])]
+        rows = (
+            Device.objects.filter(where, shipped_on__isnull=False, shipped_on__lte=as_of)
+            .order_by()
+            .values(*group)
+            .annotate(customers=Count("owner_id", distinct=True))
+        )
+        found = {(skus[row["product_model_id"]], row.get(column) if column else None): row["customers"] for row in rows}
+        for key in mine:
+            counts[key] = found.get((key[1], key[2] if kind == "lot" else key[3] if kind == "firmware" else None), 0)
+    return counts
 
 
 def detect_faults(*, as_of: date | None = None, settings: Settings | None = None, write: bool = True) -> ScanReport:
@@ -210,7 +259,8 @@ def detect_faults(*, as_of: date | None = None, settings: Settings | None = None
             signal_key(signal): signal for signal in FaultSignal.objects.select_related("product_model", "component")
         }
         flagged = {key for key, signal in existing.items() if signal.status in FLAGGED_STATUSES}
-        result = detect(fleet_load(as_of=as_of), as_of=as_of, settings=settings, flagged=flagged)
+        fleet = fleet_load(as_of=as_of)
+        result = detect(fleet, as_of=as_of, settings=settings, flagged=flagged)
         report = ScanReport(as_of=as_of, result=result)
         models = {m.sku: m for m in ProductModel.objects.filter(sku__in={cell.model for cell in result.alarms})}
         components = {c.code: c for c in Component.objects.filter(code__in={cell.component for cell in result.alarms})}
@@ -235,15 +285,42 @@ def detect_faults(*, as_of: date | None = None, settings: Settings | None = None
                 )
                 if write:
                     signal.save(force_insert=True)
+                    webhook_emit("fault_signal.raised", signal_event_data(signal), key=f"fault-signal:{signal.pk}")
                 report.raised.append(signal)
+                existing[cell.key] = signal
+        _magnitude_and_families(existing, result, fleet, as_of=as_of, write=write)
         if not write:
             transaction.set_rollback(True)
     return report
 
 
+def signal_event_data(signal: FaultSignal) -> dict[str, Any]:
+    """A raised signal as its ``fault_signal.raised`` webhook tells it."""
+    return {"id": signal.pk, **signal_figures(signal)}
+
+
+def _magnitude_and_families(
+    signals: dict[CellKey, FaultSignal], result: Result, fleet: Fleet, *, as_of: date, write: bool
+) -> None:
+    """The customers behind each signal seen in this scan, and the families of those still standing."""
+    cells = {cell.key: cell for cell in result.cells if cell.key in signals}
+    customers = customers_of(list(cells), as_of=as_of)
+    standing = [cell for key, cell in cells.items() if signals[key].status != FaultSignal.Status.DISMISSED]
+    leaders = family_leaders(standing, fleet)
+    for key in cells:
+        signal = signals[key]
+        signal.affected_customers = customers.get(key, 0)
+        lead = leaders.get(key, key)
+        signal.family = signals[lead] if lead != key else None
+        if write:
+            signal.save(update_fields=["affected_customers", "family"])
+
+
 def signal_figures(signal: FaultSignal) -> dict[str, Any]:
     """A signal as the command's ``--json`` and the API show it."""
     return {
+        "cell_key": signal.cell_key,
+        "family": signal.family_key,  # an unsaved leader (a dry run) is held in the relation's cache
         "cell": signal.cell,
         "model_sku": signal.product_model.sku,
         "lot": signal.lot,
@@ -256,13 +333,22 @@ def signal_figures(signal: FaultSignal) -> dict[str, Any]:
         "rate_ratio": round(signal.rate_ratio, 2),
         "statistic": round(signal.statistic, 2),
         "threshold": round(signal.threshold, 2),
+        "affected_units": signal.units_in_service,
+        "affected_customers": signal.affected_customers,
+        "excess_to_date": round(signal.excess_to_date, 1),
+        "projected_excess": round(signal.projected_excess, 1),
+        "projected_excess_low": round(signal.projected_excess_low, 1),
+        "projected_excess_high": round(signal.projected_excess_high, 1),
         "status": signal.status,
     }
 
 
 def cell_figures(cell: Cell, first_detected_on: date) -> dict[str, Any]:
-    """A cell that alarmed in a replay, shaped like ``signal_figures``."""
+    """A cell that alarmed in a replay, shaped like ``signal_figures`` (family and customers filled in later)."""
+    projection = projected_excess(cell.observed, cell.expected, cell.expected_remaining)
     return {
+        "cell_key": families.cell_key_text(cell.key),
+        "family": families.cell_key_text(cell.key),
         "cell": cell.kind,
         "model_sku": cell.model,
         "lot": cell.lot,
@@ -275,24 +361,42 @@ def cell_figures(cell: Cell, first_detected_on: date) -> dict[str, Any]:
         "rate_ratio": round(min(cell.rate_ratio, 1e6), 2),
         "statistic": round(cell.statistic, 2),
         "threshold": round(cell.threshold, 2),
+        "affected_units": cell.units_in_service,
+        "affected_customers": None,
+        "excess_to_date": round(cell.observed - cell.expected, 1),
+        "projected_excess": round(projection.excess, 1),
+        "projected_excess_low": round(projection.low, 1),
+        "projected_excess_high": round(projection.high, 1),
         "status": None,
     }
 
 
-def backtest(*, start: date, end: date, settings: Settings | None = None) -> list[dict[str, Any]]:
+def backtest(
+    *, start: date, end: date, settings: Settings | None = None, on_week: Callable[[date], None] | None = None
+) -> list[dict[str, Any]]:
     """Replay the scan weekly from ``start`` to ``end`` (inclusive), each week seeing only what was known then.
 
     Nothing is written. Each cell that alarms is reported once, with the week it first fired and its
     figures that week; from then on it counts as flagged (left out of its baseline), as a stored
-    signal would.
+    signal would. ``on_week(day)`` is called after each week (a command's progress).
     """
     settings = settings or settings_from_config()
     fired: dict[CellKey, dict[str, Any]] = {}
     day = start
     while day <= end:
-        result = detect(fleet_load(as_of=day), as_of=day, settings=settings, flagged=set(fired))
+        fleet = fleet_load(as_of=day)
+        result = detect(fleet, as_of=day, settings=settings, flagged=set(fired))
         for cell in result.alarms:
             if cell.key not in fired:
                 fired[cell.key] = cell_figures(cell, day)
+        # families as they stand this week, among the cells that have fired so far
+        leaders = family_leaders([cell for cell in result.cells if cell.key in fired], fleet)
+        for key, lead in leaders.items():
+            fired[key]["family"] = families.cell_key_text(lead)
+        if on_week is not None:
+            on_week(day)
         day += timedelta(days=7)
+    customers = customers_of(list(fired), as_of=end)
+    for key, row in fired.items():
+        row["affected_customers"] = customers.get(key, 0)
     return sorted(fired.values(), key=lambda row: (row["first_detected_on"], row["model_sku"], row["component"]))

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import logsumexp
+from scipy.stats import nbinom
 
 FloatArray = np.ndarray
 
@@ -214,3 +215,42 @@ def cohort_thresholds(alpha: float, expected_life: FloatArray | float) -> FloatA
     # where almost nothing is expected any few failures would do (the table says 0); the statistic of
     # the minimum count is far above 1 there, and a cell with fewer failures, whose statistic is 0, stays quiet
     return np.clip(value, COHORT_FLOOR, ville)
+
+
+# The projected excess's interval: 80 % (SPEC §7), calibrated on simulated fleets (benchmarks/README.md).
+PROJECTION_LEVEL = 0.80
+# A Gamma(1, 1) prior on the rate ratio (mean 1, worth one expected failure) on top of Jeffreys' ½: a cell
+# is raised when its count happens to run high, so its raw ratio overstates the fault at first detection.
+PRIOR_SHAPE, PRIOR_RATE = 1.0, 1.0
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Excess failures still to come over a cell's remaining warranty, with its interval."""
+
+    excess: float
+    low: float
+    high: float
+
+
+def projected_excess(
+    observed: float, expected: float, remaining: float, *, level: float = PROJECTION_LEVEL
+) -> Projection:
+    """How many failures beyond the baseline a cell's units will have before their warranties end.
+
+    The cell's rate ratio ``k`` is estimated from its ``observed`` against ``expected`` failures,
+    shrunk towards 1 (posterior Gamma(O + ½ + a, E + b) with ``PRIOR_SHAPE`` a and ``PRIOR_RATE`` b:
+    an alarm is raised when the count runs high, so the raw ratio overstates the fault); its units
+    are then expected to have ``k·R`` failures of the ``remaining`` ``R`` the baseline expects, so the
+    excess to come is ``(k̂ − 1)·R`` with k̂ the posterior mean. The interval is that of the
+    predictive count (negative binomial: the Poisson count of the remaining exposure mixed over the
+    uncertain ratio) less ``R``, so it holds both the ratio's uncertainty and the chance in the
+    failures themselves.
+    """
+    if remaining <= 0 or expected <= 0:
+        return Projection(0.0, 0.0, 0.0)
+    shape, rate = observed + 0.5 + PRIOR_SHAPE, expected + PRIOR_RATE
+    p = rate / (rate + remaining)
+    tail = (1.0 - level) / 2.0
+    low, high = nbinom.ppf([tail, 1.0 - tail], shape, p)
+    return Projection(excess=(shape / rate - 1.0) * remaining, low=float(low) - remaining, high=float(high) - remaining)

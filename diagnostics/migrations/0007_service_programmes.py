@@ -11,6 +11,7 @@ from diagnostics.roles import roles_sync
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('core', '0001_integrations'),
         ('diagnostics', '0006_roles_refunds_and_quotes'),
         ('rma', '0010_service_programmes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -39,8 +39,8 @@ class CompensationAdmin(RecordAdmin):
 class OutboxMessageAdmin(RecordAdmin):
     """Customer e-mails and whether they went out."""
 
-    list_display = ["created_at", "template", "to_email", "rma", "status", "attempts", "sent_at", "last_error"]
-    list_filter = ["status", "template"]
+    list_display = ["created_at", "template", "to_email", "rma", "queue", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "queue", "template"]
     list_select_related = ["rma"]
     search_fields = ["=to_email", "rma__number"]
     show_full_result_count = False

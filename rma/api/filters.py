@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
-from core.api.filters import DayFilter, MomentFilter
+from core.api.filters import DayFilter, MomentFilter, updated_since_filter
 from rma.models import RMA, Device
 
 
@@ -17,10 +17,11 @@ class DeviceFilter(django_filters.FilterSet):
     in_service = django_filters.BooleanFilter(
         field_name="shipped_on", lookup_expr="isnull", exclude=True, help_text="Shipped to a customer."
     )
+    updated_since = updated_since_filter()
 
     class Meta:
         model = Device
-        fields = ["model", "lot", "firmware", "shipped_after", "shipped_before", "in_service"]
+        fields = ["model", "lot", "firmware", "shipped_after", "shipped_before", "in_service", "updated_since"]
 
 
 class RMAFilter(django_filters.FilterSet):
@@ -35,6 +36,7 @@ class RMAFilter(django_filters.FilterSet):
     created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
     reported_after = DayFilter(field_name="reported_on", lookup_expr="gte")
     reported_before = DayFilter(field_name="reported_on", lookup_expr="lte")
+    updated_since = updated_since_filter()
 
     class Meta:
         model = RMA
@@ -50,4 +52,5 @@ class RMAFilter(django_filters.FilterSet):
             "created_before",
             "reported_after",
             "reported_before",
+            "updated_since",
         ]

@@ -122,6 +122,39 @@ class RMASerializer(ModelOutput):
     def get_programme(self, rma: RMA) -> str | None:
         return rma.programme_code or None
 
+    def to_representation(self, instance: RMA) -> dict[str, Any]:
+        """The same fields as DRF's own rendering, written out: a list page renders 50 of these per request."""
+        device = instance.device
+        return {
+            "number": instance.number,
+            "serial_number": device.serial_number,
+            "model_sku": device.product_model.sku,
+            "customer_email": instance.customer.email if instance.customer is not None else None,
+            "channel": instance.channel,
+            "status": instance.status,
+            "coverage": instance.coverage,
+            "programme": instance.programme_code or None,
+            "resolution": instance.resolution,
+            "disposition": instance.disposition,
+            "ownership": instance.ownership,
+            "is_repeat": instance.is_repeat,
+            "replacement_serial": (
+                instance.replacement_device.serial_number if instance.replacement_device is not None else None
+            ),
+            "reported_on": instance.reported_on.isoformat() if instance.reported_on else None,
+            "due_at": _moment(instance.due_at),
+            "is_overdue": instance.is_overdue,
+            "created_at": _moment(instance.created_at),
+            "updated_at": _moment(instance.updated_at),
+        }
+
+
+_MOMENT = serializers.DateTimeField()
+
+
+def _moment(value: Any) -> str | None:
+    return None if value is None else _MOMENT.to_representation(value)
+
 
 class RefundOutputSerializer(ModelOutput):
     """The refund recorded on a return (SPEC §4): what was paid back, how, and who approved it."""
@@ -136,6 +169,8 @@ class RefundOutputSerializer(ModelOutput):
 
 class RMADetailSerializer(RMASerializer):
     """A return as ``rmas/{number}/`` shows it, with its coverage reasoning and timeline."""
+
+    to_representation = ModelOutput.to_representation  # more fields than the list's row: DRF's own rendering
 
     in_warranty = serializers.SerializerMethodField()
     repeat_of = serializers.CharField(source="repeat_of.number", read_only=True, allow_null=True, default=None)

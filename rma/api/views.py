@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.actions import ActionRoutesMixin
+from core.api.idempotency import idempotent
 from core.api.input import LOOKUP, valid_input
 from core.api.permissions import ActionPermission
 from core.exceptions import InvalidInput
@@ -41,6 +42,7 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
     serializer_class = s.DeviceSerializer
     lookup_field = "serial_number"
+    sync_field = "updated_at"  # ?updated_since and ?cursor (core.api.pagination)
     lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions = {"list": "rma.view_device", "retrieve": "rma.view_device", "create": "rma.add_device"}
@@ -56,6 +58,7 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         device = selectors.device_by_serial(serial_number)
         return Response(self._detail(device))
 
+    @idempotent
     def create(self, request: Request) -> Response:
         data = valid_input(s.DeviceCreateSerializer, request)
         sku = data.pop("model_sku").strip()
@@ -89,6 +92,7 @@ class RMAViewSet(
 
     serializer_class = s.RMASerializer
     lookup_field = "number"
+    sync_field = "updated_at"  # ?updated_since and ?cursor (core.api.pagination)
     lookup_value_regex = LOOKUP
     permission_classes = [ActionPermission]
     action_permissions = {"list": "rma.view_rma", "retrieve": "rma.view_rma", "create": "rma.add_rma"}
@@ -106,6 +110,7 @@ class RMAViewSet(
     def retrieve(self, request: Request, number: str = "") -> Response:
         return Response(self.detail_data(number))
 
+    @idempotent
     def create(self, request: Request) -> Response:
         data = valid_input(s.RMACreateSerializer, request)
         rma = services.rma_create(actor=request.user, source=Source.API, **data)

@@ -129,14 +129,23 @@ class OutboxStatus(models.TextChoices):
     FAILED = "failed", "Gave up"
 
 
+class OutboxQueue(models.TextChoices):
+    """Which line an e-mail waits in: customer mail (acknowledgements, updates) never waits behind bulk mail."""
+
+    CUSTOMER = "customer", "Customer mail"
+    BULK = "bulk", "Bulk mail"
+
+
 class OutboxMessage(models.Model):
     """An e-mail written in the same transaction as the change it tells about, delivered after commit.
 
     ``key`` makes enqueueing idempotent; the status column is the claim that makes delivery happen
-    once however many tasks or sweeps try.
+    once however many tasks or sweeps try. ``queue`` separates customer mail from bulk mail
+    (follow-ups, advisories, programme notices), each with its own Celery queue.
     """
 
     Status = OutboxStatus
+    Queue = OutboxQueue
 
     key = models.CharField(max_length=200, unique=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="outbox_messages")
@@ -144,6 +153,7 @@ class OutboxMessage(models.Model):
     rma = models.ForeignKey(RMA, on_delete=models.PROTECT, null=True, blank=True, related_name="outbox_messages")
     template = models.CharField(max_length=100)
     context = models.JSONField(default=dict, blank=True)
+    queue = models.CharField(max_length=8, choices=OutboxQueue.choices, default=OutboxQueue.CUSTOMER)
     status = models.CharField(max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -160,12 +170,14 @@ class OutboxMessage(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False), name="outbox_sent_has_sent_at"
             ),
+            models.CheckConstraint(condition=Q(queue__in=OutboxQueue.values), name="outbox_queue_valid"),
         ]
         indexes = [
+            # What a drain claims (one queue's rows waiting or being sent, oldest due first) and the backlog metrics.
             models.Index(
-                fields=["status", "next_attempt_at"],
+                fields=["queue", "status", "next_attempt_at"],
                 name="outbox_due_idx",
-                condition=Q(status__in=["pending", "sending"]),
+                condition=Q(status__in=["pending", "sending", "failed"]),
             ),
         ]
 

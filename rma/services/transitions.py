@@ -17,6 +17,7 @@ from core.phrases import Said
 from rma import lifecycle, service_levels
 from rma.models import RMA, CustodyChange, RMAEvent, Source
 from rma.notifications import event_notify
+from rma.webhook_events import rma_event_emit
 
 HOLDERS: dict[str, str] = {
     RMA.Disposition.WITH_CUSTOMER: "Customer",
@@ -68,8 +69,9 @@ def record_event(
 
     The customer's message is kept as the product's sentences and their facts (``data["say"]``, read
     in each customer's language) and in English (``customer_message``, what staff read); a text
-    typed by staff is kept as typed. It is written to the e-mail outbox in the same transaction and
-    delivered after commit (imports of history e-mail nobody).
+    typed by staff is kept as typed. It is written to the e-mail outbox, and the webhook events the
+    change makes to the webhook outbox, in the same transaction, and delivered after commit (imports
+    of history tell nobody).
     """
     said = Said.of(customer_message)
     data = dict(data or {})
@@ -89,6 +91,8 @@ def record_event(
     )
     if customer_message and rma.customer_id and source != Source.IMPORT:
         event_notify(event=event, rma=rma)
+    if source != Source.IMPORT:
+        rma_event_emit(event=event, rma=rma)
     return event
 
 

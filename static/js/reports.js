@@ -75,17 +75,48 @@
 
   function rates(rows) {
     rows = rows.slice(0, MAX_BARS);
-    var chart = bar(rows.map(rateLabel), rows.map(function (r) { return r.rate_per_1000; }),
-      "Failures per 1,000 units in service (highest " + rows.length + ")", { horizontal: true });
-    chart.options.plugins.tooltip = {
-      callbacks: {
-        afterLabel: function (item) {
-          var row = rows[item.dataIndex];
-          return row.failures + " failures in " + row.units_in_service + " units";
-        }
+    var title = "Failures per 1,000 units in service: 90 % interval (bar), rate (mark) and the model's rate over the "
+      + "same time in service (×), ranked by how far the interval stands above the model (first " + rows.length + ")";
+    return {
+      type: "bar",
+      data: {
+        labels: rows.map(rateLabel),
+        datasets: [
+          {
+            type: "bar", label: "90 % interval", backgroundColor: "rgba(11, 93, 87, 0.35)", borderColor: color(0),
+            borderWidth: 1, data: rows.map(function (r) { return [r.rate_low_per_1000, r.rate_high_per_1000]; }), order: 2
+          },
+          {
+            type: "line", label: "Rate", showLine: false, pointStyle: "line", pointRadius: 9, pointBorderWidth: 3,
+            borderColor: color(1), backgroundColor: color(1), pointRotation: 90,
+            data: rows.map(function (r) { return r.rate_per_1000; }), order: 1
+          },
+          {
+            type: "line", label: "At the model's rate", showLine: false, pointStyle: "crossRot", pointRadius: 5,
+            borderColor: "#57606a", backgroundColor: "#57606a",
+            data: rows.map(function (r) { return 1000 * r.expected_failures / r.units_in_service; }), order: 0
+          }
+        ]
+      },
+      options: {
+        indexAxis: "y",
+        plugins: {
+          title: { display: true, text: title },
+          tooltip: {
+            callbacks: {
+              label: function (item) {
+                var row = rows[item.dataIndex];
+                return row.failures + " failures in " + row.units_in_service.toLocaleString("en-GB") + " units: "
+                  + row.rate_per_1000.toFixed(1) + " (" + row.rate_low_per_1000.toFixed(1) + " to "
+                  + row.rate_high_per_1000.toFixed(1) + ") per 1,000; " + row.expected_failures.toFixed(1)
+                  + " expected at the model's rate";
+              }
+            }
+          }
+        },
+        scales: { x: { beginAtZero: true, title: { display: true, text: "per 1,000 units" } } }
       }
     };
-    return chart;
   }
 
   function trend(rows) {
@@ -130,20 +161,32 @@
   var PROBABILITIES = [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.632, 0.9, 0.99, 0.999];
 
   function life(rows, points) {
-    var groups = rows.filter(function (r) { return r.beta !== null; })
+    var groups = rows.filter(function (r) { return r.failures > 0; })
       .sort(function (a, b) { return b.failures - a.failures; }).slice(0, 6);
     var datasets = [];
+    var inside = function (f) { return f > 0 && f < 1; };
     groups.forEach(function (row, i) {
-      var own = points.filter(function (p) { return p.key === row.key && p.unreliability > 0 && p.unreliability < 1; });
+      var own = points.filter(function (p) { return p.key === row.key && inside(p.unreliability); });
       datasets.push({
         type: "scatter", label: row.key + " (Kaplan–Meier)", backgroundColor: color(i), pointRadius: 3,
         data: own.map(function (p) { return { x: Math.max(p.age_days, 0.5), y: weibullY(p.unreliability) }; })
       });
+      ["unreliability_low", "unreliability_high"].forEach(function (end, j) {
+        datasets.push({
+          type: "line", label: j ? "" : row.key + ": 90 % band", borderColor: color(i), borderWidth: 1,
+          borderDash: [3, 3], pointRadius: 0, stepped: true,
+          data: own.filter(function (p) { return inside(p[end]); })
+            .map(function (p) { return { x: Math.max(p.age_days, 0.5), y: weibullY(p[end]) }; })
+        });
+      });
+      if (row.beta === null) return;  // too few failures for a fit: the points only
       var ages = own.map(function (p) { return Math.max(p.age_days, 0.5); });
       var low = Math.min.apply(null, ages.concat([row.b10_days || 1])) / 1.5;
-      var high = Math.max.apply(null, ages.concat([row.eta_days])) * 1.2;
+      var high = Math.max.apply(null, ages.concat([Math.min(row.eta_days, 3 * Math.max.apply(null, ages))])) * 1.2;
       datasets.push({
-        type: "line", label: row.key + ": β " + row.beta.toFixed(2) + ", η " + Math.round(row.eta_days) + " d",
+        type: "line",
+        label: row.key + ": β " + row.beta.toFixed(2) + " (" + row.beta_low.toFixed(2) + "–" + row.beta_high.toFixed(2)
+          + "), η " + Math.round(row.eta_days).toLocaleString("en-GB") + " d",
         borderColor: color(i), borderWidth: 2, pointRadius: 0,
         data: [low, high].map(function (t) { return { x: t, y: row.beta * (Math.log(t) - Math.log(row.eta_days)) }; })
       });
@@ -152,11 +195,14 @@
       type: "scatter",
       data: { datasets: datasets },
       options: {
-        plugins: { title: { display: true, text: "Weibull probability plot: fraction failed against age" } },
+        plugins: {
+          title: { display: true, text: "Weibull probability plot: fraction failed against age (" + report.view + " view)" },
+          legend: { labels: { filter: function (item) { return item.text !== ""; } } }
+        },
         scales: {
           x: {
             type: "logarithmic",
-            title: { display: true, text: "Age (days in service)" },
+            title: { display: true, text: "Age (days from the warranty's start)" },
             afterBuildTicks: function (axis) {
               var ticks = [];
               for (var power = -1; power <= 5; power++) {

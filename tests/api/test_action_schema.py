@@ -32,7 +32,8 @@ def component_name(serializer_class, *, request: bool) -> str:
 
 def test_every_kind_with_routes_has_its_declared_actions_as_routes():
     for kind, (_, viewset) in ROUTES.items():
-        routed = {extra.url_path for extra in viewset.get_extra_actions()}
+        # read routes (a signal's failures) are not actions: only the POST routes come from the registry
+        routed = {extra.url_path for extra in viewset.get_extra_actions() if "post" in extra.mapping}
         assert routed == {action.path for action in registry.of(kind) if action.api}, kind
 
 

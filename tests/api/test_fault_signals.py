@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from diagnostics import reports
+from diagnostics.imports import failures_import
 from diagnostics.models import FaultSignal, PatternEvent
 from diagnostics.reports import ReportFilters
-from tests.factories import ComponentFactory, FailurePatternFactory, ProductModelFactory
+from tests.factories import ComponentFactory, DeviceFactory, FailurePatternFactory, ProductModelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +124,50 @@ def test_open_fault_signals_report(api, engineer):
     assert [row["id"] for row in only_lot.rows] == [weak.pk]
     assert over_api.status_code == 200
     assert over_api.content.decode().splitlines()[0].startswith("id,cell,model,component")
+
+
+def test_family_magnitude_and_the_failures_behind_a_signal(api, technician, today):
+    lot = signal(lot="L7", observed=2, expected=0.2, affected_customers=1, projected_excess=4.0)
+    model = signal(observed=3, expected=1.0)
+    FaultSignal.objects.filter(pk=model.pk).update(family=lot)
+    phone = lot.product_model
+    units = [DeviceFactory(product_model=phone, lot=lot_name) for lot_name in ("L7", "L7", "L7", "L8")]
+    rows = [
+        {"serial_number": units[0].serial_number, "outcome": "confirmed", "component": "battery"},
+        {"serial_number": units[1].serial_number, "outcome": "confirmed", "component": "battery"},
+        {"serial_number": units[2].serial_number, "outcome": "no_fault_found", "component": "battery"},
+        {"serial_number": units[2].serial_number, "outcome": "confirmed", "component": "display"},
+        {"serial_number": units[3].serial_number, "outcome": "confirmed", "component": "battery"},
+    ]
+    result = failures_import(
+        rows=[
+            {
+                **row,
+                "external_id": f"X{i}",
+                "reported_on": (today - dt.timedelta(days=10)).isoformat(),
+                "pattern_code": "",
+            }
+            for i, row in enumerate(rows)
+        ],
+        strict=True,
+    )
+    assert not result.errors
+    FaultSignal.objects.filter(pk__in=[lot.pk, model.pk]).update(evidence_as_of=today)
+    client = api(technician)
+
+    leader = client.get(f"/api/v1/fault-signals/{lot.pk}/").json()
+    member = client.get(f"/api/v1/fault-signals/{model.pk}/").json()
+    behind = client.get(f"/api/v1/fault-signals/{lot.pk}/failures/").json()
+    behind_model = client.get(f"/api/v1/fault-signals/{model.pk}/failures/").json()
+    unknown = client.get("/api/v1/fault-signals/999999/failures/")
+
+    assert leader["cell_key"] == leader["family"] == "lot:PHN-1:L7:battery"
+    assert leader["family_leader"] is None
+    assert member["family"] == "lot:PHN-1:L7:battery" and member["family_leader"] == lot.pk
+    assert leader["affected_units"] == 1500 and leader["affected_customers"] == 1
+    assert leader["projected_excess"] == 4.0
+    assert behind["count"] == 2
+    assert {row["serial_number"] for row in behind["results"]} == {units[0].serial_number, units[1].serial_number}
+    assert set(behind["results"][0]) >= {"rma", "reported_on", "serial_number", "lot", "firmware_version", "shipped_on"}
+    assert behind_model["count"] == 3  # the model cell: every lot
+    assert unknown.status_code == 404 and unknown.json()["code"]

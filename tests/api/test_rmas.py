@@ -138,9 +138,9 @@ def test_no_credentials_is_401_with_www_authenticate(api):
 
 @pytest.mark.parametrize("scheme", ["Bearer", "Token", "bearer"])
 def test_the_token_is_taken_after_bearer_or_token(api, technician, scheme):
-    from rest_framework.authtoken.models import Token
+    from tests.api.conftest import token_key_for
 
-    key = Token.objects.create(user=technician).key
+    key = token_key_for(technician)
 
     answer = api().get("/api/v1/rmas/", HTTP_AUTHORIZATION=f"{scheme} {key}")
 

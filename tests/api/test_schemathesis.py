@@ -13,7 +13,6 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -22,6 +21,7 @@ from schemathesis.checks import (
 )
 
 from rma.models import RMA
+from tests.api.conftest import token_key_for
 from tests.factories import FailurePatternFactory
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
@@ -45,7 +45,7 @@ def engineer_token(keep_test_connection, engineer, build, battery):
     """An engineer's token, and something real to find: a closed return, its device and a pattern."""
     build(RMA.Status.CLOSED)
     FailurePatternFactory(code="FP-0001", component=battery)
-    return Token.objects.create(user=engineer).key
+    return token_key_for(engineer)
 
 
 @pytest.mark.django_db

@@ -14,8 +14,11 @@ UNITS_PER_LOT = 150
 FAULTY_LOT = "L07"
 
 
-def build_fleet(today: dt.date, *, seed: int = 1) -> dict[str, list[dict]]:
-    """Rows for ``devices_import`` and ``failures_import``; the faulty lot's extra failures come early."""
+def build_fleet(today: dt.date, *, seed: int = 1, defective_every: int = 10) -> dict[str, list[dict]]:
+    """Rows for ``devices_import`` and ``failures_import``; the faulty lot's extra failures come early.
+
+    One unit in ``defective_every`` of the faulty lot has a defective battery.
+    """
     rng = np.random.default_rng(seed)
     start = today - dt.timedelta(days=7 * LOTS + 140)
     devices: list[dict] = []
@@ -39,7 +42,7 @@ def build_fleet(today: dt.date, *, seed: int = 1) -> dict[str, list[dict]]:
             )
             for component, weekly_rate in (("battery", 0.0004), ("display", 0.0003)):
                 rate = weekly_rate
-                if lot == FAULTY_LOT and component == "battery" and unit % 10 == 0:
+                if lot == FAULTY_LOT and component == "battery" and unit % defective_every == 0:
                     rate = 0.08  # a defective tenth of the lot
                 age = rng.exponential(1 / rate)
                 reported = shipped + dt.timedelta(days=int(age * 7) + int(rng.integers(7, 28)))

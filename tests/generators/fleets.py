@@ -108,11 +108,12 @@ class FleetSpec:
     min_lot: int = 200
     max_lot: int = 4000
     seed: int = 0
+    history_weeks: int = 0  # field history kept after the last lot's week (no lots built then)
 
     @property
     def end(self) -> date:
-        """The day the history runs to: the last lot's build week plus a week."""
-        return self.start + timedelta(weeks=self.weeks)
+        """The day the history runs to: the last lot's build week plus a week, plus ``history_weeks``."""
+        return self.start + timedelta(weeks=self.weeks + self.history_weeks)
 
 
 @dataclass

@@ -90,6 +90,7 @@ class Worker:
             CELERY_BROKER_URL=broker_url,
             RESILIENCE_MAIL_DIR=str(mailbox.root),
             RESILIENCE_SEND_DELAY=str(send_delay),
+            RESILIENCE_QUEUE=queue,
             RMA_OUTBOX_LEASE_SECONDS=str(lease_seconds),
             PYTHONPATH=str(ROOT),
         )

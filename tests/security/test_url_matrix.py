@@ -20,8 +20,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from rest_framework.authtoken.models import Token
 
+from core.models import ApiToken, WebhookDelivery, WebhookEndpoint
 from diagnostics import services as diagnostics_services
 from diagnostics.advisories import advisory_create
 from diagnostics.models import FaultSignal, Reimbursement, RootCauseCase
@@ -29,6 +29,7 @@ from diagnostics.programmes import programme_create
 from diagnostics.roles import ROLE_PERMISSIONS
 from rma.models import RMA, Compensation, GoodwillGrant, OutboxMessage, Source
 from rma.status_links import status_link_issue
+from tests.api.conftest import token_key_for
 from tests.factories import FailurePatternFactory, UserFactory
 from tests.helpers import perform
 
@@ -72,6 +73,8 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     # Operations: the process runs, and what it needs answers (no customer data).
     ("healthz", "GET"): everyone(),
     ("readyz", "GET"): everyone(),
+    # Prometheus metrics: staff (or a scraper's address in METRICS_ALLOWED_IPS), nobody else.
+    ("metrics", "GET"): {role: "403" if role == "anonymous" else "ok" for role in ROLES},
     # The admin's own pages.
     ("admin/", "GET"): staff_page(*ROLES),  # a member of staff without a role sees an empty index
     ("admin/login/", "GET"): everyone(),
@@ -82,7 +85,7 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     # Autocomplete answers only for a field of a model the user may view; none is named here.
     ("admin/autocomplete/", "GET"): staff_page(others="403"),
     ("admin/r/<path:content_type_id>/<path:object_id>/", "GET"): staff_page(others="404"),  # no public URLs
-    ("admin/^(?P<app_label>auth|authtoken|rma|diagnostics)/$", "GET"): staff_page(*ALL_STAFF, others="404"),
+    ("admin/^(?P<app_label>auth|core|rma|diagnostics)/$", "GET"): staff_page(*ALL_STAFF, others="404"),
     ("admin/(?P<url>.*)$", "GET"): staff_page(others="404"),
     ("admin/auth/user/<id>/password/", "GET"): staff_page(),  # superusers only
     # An action's form is shown to the roles its declaration allows (core.actions); a POST from another
@@ -94,6 +97,8 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("admin/diagnostics/rootcausecase/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/advisory/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/faultsignal/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
+    # The units and returns behind a signal: for every role that sees signals.
+    ("admin/diagnostics/faultsignal/<path:object_id>/failures/", "GET"): staff_page(*ALL_STAFF),
     ("admin/diagnostics/diagnosis/<path:object_id>/act/<str:action_name>/", "GET"): staff_page(*PROCESSORS),
     ("admin/diagnostics/programme/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("engineer"),
     ("admin/diagnostics/reimbursement/<path:object_id>/act/<str:action_name>/", "GET"): staff_page("supervisor"),
@@ -101,6 +106,19 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     ("staff/attachments/<str:kind>/<int:pk>/", "GET"): staff_page(*ALL_STAFF),
     # The API.
     ("api/v1/auth/token/", "POST"): everyone(),
+    # Anyone signed in lists their own tokens and revokes their own (the world's token is the technician's).
+    ("api/v1/auth/tokens/", "GET"): api(*ROLES),
+    ("api/v1/auth/tokens/<int:id>/revoke/", "POST"): {
+        **api(*ROLES),
+        "no_role": "404",
+        "supervisor": "404",
+        "engineer": "404",
+    },
+    # Webhook endpoints: core.manage_webhooks (supervisors).
+    ("api/v1/^webhook-endpoints/$", "GET"): api("supervisor"),
+    ("api/v1/^webhook-endpoints/$", "POST"): api("supervisor"),
+    ("api/v1/^webhook-endpoints/(?P<pk>[0-9]+)/$", "GET"): api("supervisor"),
+    ("api/v1/^webhook-endpoints/(?P<pk>[0-9]+)/$", "PATCH"): api("supervisor"),
     ("api/v1/^devices/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^devices/$", "POST"): api(*PROCESSORS),
     ("api/v1/^devices/(?P<serial_number>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
@@ -147,6 +165,7 @@ EXPLICIT: dict[tuple[str, str], dict[str, str]] = {
     },
     ("api/v1/^fault-signals/$", "GET"): api(*ALL_STAFF),
     ("api/v1/^fault-signals/(?P<pk>[^/\\x00]+)/$", "GET"): api(*ALL_STAFF),
+    ("api/v1/^fault-signals/(?P<pk>[^/\\x00]+)/failures/$", "GET"): api(*ALL_STAFF),
     **{
         (f"api/v1/^fault-signals/(?P<pk>[^/\\x00]+)/{step}/$", "POST"): api("engineer")
         for step in ("acknowledge", "link", "dismiss")
@@ -313,7 +332,10 @@ def world(build, supervisor, engineer, technician, battery):
     late = perform("approve_compensation", build(S.SHIPPED), actor=supervisor, source=Source.ADMIN)
     pattern = FailurePatternFactory(code="FP-0900", component=battery)
     advisory = advisory_create(pattern=pattern, actor=engineer, title="Battery notice", body="Please charge.")
-    token = Token.objects.create(user=technician)
+    token_key_for(technician)
+    token = ApiToken.objects.get(user=technician)
+    endpoint = WebhookEndpoint.objects.create(url="http://127.0.0.1:9/hook", events=["*"], secret="s")
+    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event_type="rma.created", body={})
     attachment = diagnostics_services.diagnosis_attach(
         diagnosis=closed.diagnoses.first(),
         actor=technician,
@@ -362,7 +384,9 @@ def world(build, supervisor, engineer, technician, battery):
         ("diagnostics", "reimbursement"): (reimbursement.pk, "approve"),
         ("auth", "group"): (Group.objects.get(name="technician").pk, None),
         ("auth", "user"): (technician.pk, None),
-        ("authtoken", "tokenproxy"): (token.user_id, None),
+        ("core", "apitoken"): (token.pk, None),
+        ("core", "webhookendpoint"): (endpoint.pk, None),
+        ("core", "webhookdelivery"): (delivery.pk, None),
     }
     return {
         "objects": objects,
@@ -376,6 +400,8 @@ def world(build, supervisor, engineer, technician, battery):
         "attachment": attachment,
         "signal": signal,
         "programme": programme,
+        "token": token,
+        "endpoint": endpoint,
     }
 
 
@@ -388,9 +414,11 @@ def concrete(route: str, world) -> str:
     values = {
         "<str:token>": world["track"],
         "<id>": str(world["user"].pk),
+        "<int:id>": str(world["token"].pk),
+        "(?P<pk>[0-9]+)": str(world["endpoint"].pk),
         "<str:kind>/<int:pk>": f"diagnosis/{world['attachment'].pk}",
         "<path:content_type_id>/<path:object_id>": "1/1",
-        "(?P<app_label>auth|authtoken|rma|diagnostics)": "rma",
+        "(?P<app_label>auth|core|rma|diagnostics)": "rma",
         "(?P<url>.*)": "no-such-page/",
         "(?P<number>[^/\\x00]+)": world["rma"].number,
         "(?P<serial_number>[^/\\x00]+)": world["rma"].device.serial_number,

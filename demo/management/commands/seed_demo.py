@@ -2,8 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.progress import Progress
 from demo.data import ACCOUNTS, DEMO_PASSWORD, MIN_DEVICES
-from demo.seed import demo_exists, demo_seed
+from demo.seed import DemoBuilder, demo_exists, demo_seed
 
 
 class Command(BaseCommand):
@@ -26,7 +27,10 @@ class Command(BaseCommand):
                 raise CommandError("The demo data is already there. Use --once to skip seeding, or an empty database.")
             self.stdout.write("The demo data is already there; nothing to do.")
         else:
-            summary = demo_seed(devices=devices, seed=seed)
+            with Progress(
+                self.stderr, total=len(DemoBuilder.STEPS), label="Seeding the demo", unit="steps"
+            ) as progress:
+                summary = demo_seed(devices=devices, seed=seed, on_step=progress.step)
             self.stdout.write(
                 f"Seeded {summary.product_models} product models, {summary.devices:,} devices, "
                 f"{summary.customers:,} customers, {summary.components} components, {summary.patterns} failure "

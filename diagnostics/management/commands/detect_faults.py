@@ -8,6 +8,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from core.progress import Progress
 from diagnostics.detection import scan
 from diagnostics.models import FaultSignal
 
@@ -47,7 +48,11 @@ class Command(BaseCommand):
                 raise CommandError(f"--backtest: FROM ({start}) is after TO ({end}).")
             if end > today:
                 raise CommandError(f"--backtest: TO ({end}) is in the future.")
-            rows = scan.backtest(start=start, end=end, settings=settings)
+            weeks = (end - start).days // 7 + 1
+            with Progress(self.stderr, total=weeks, label="Backtest", unit="weeks") as progress:
+                rows = scan.backtest(
+                    start=start, end=end, settings=settings, on_week=lambda day: progress.step(f"as of {day}")
+                )
             self._print(rows, as_json=json, heading=f"Backtest {start} to {end}, weekly: {len(rows)} signal(s)")
             return
         day = _date(as_of) if as_of else today
@@ -60,9 +65,9 @@ class Command(BaseCommand):
             keys = {cell.key for cell in report.result.cells}
             signals = [
                 signal
-                for signal in FaultSignal.objects.select_related("product_model", "component").order_by(
-                    "first_detected_on", "id"
-                )
+                for signal in FaultSignal.objects.select_related(
+                    "product_model", "component", "family__product_model", "family__component"
+                ).order_by("first_detected_on", "id")
                 if scan.signal_key(signal) in keys
             ]
         limits = report.result.thresholds

@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path: str, strict: bool, **options):
         try:
-            with open_csv(path) as file:
+            with open_csv(path, progress_to=self.stderr) as file:
                 result = failures_import_csv(file=file, strict=strict)
         except ImportFileInvalid as exc:
             raise CommandError(f"{path}: {exc}") from None
