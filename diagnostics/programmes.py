@@ -30,6 +30,7 @@ from django.utils.translation import gettext
 from core.actions import registry
 from core.actors import Actor, staff_actor
 from core.exceptions import ActionNotPermitted, InvalidInput, NotFound, TransitionRefused
+from core.phrases import Said, say, say_plural
 from core.tasks import enqueue
 from diagnostics.models import Diagnosis, FailurePattern, Programme, ProgrammeSerial, Reimbursement
 from diagnostics.patterns import pattern_event_record
@@ -426,27 +427,38 @@ def eligible_devices(
 # What customers read ------------------------------------------------------------------------------------
 
 
-def remedy_words(programme: Programme) -> str:
-    words: dict[str, str] = {
-        Programme.Remedy.REPAIR: gettext("we repair it free of charge"),
-        Programme.Remedy.REPLACE: gettext("we replace it free of charge"),
-        Programme.Remedy.REFUND: gettext("we refund its purchase price"),
+def remedy_words(programme: Programme) -> Said:
+    words: dict[str, Said] = {
+        Programme.Remedy.REPAIR: say("we repair it free of charge"),
+        Programme.Remedy.REPLACE: say("we replace it free of charge"),
+        Programme.Remedy.REFUND: say("we refund its purchase price"),
     }
     return words[programme.remedy]
 
 
-def programme_public_text(programme: Programme, until: dt.date | None = None) -> str:
-    """The promise, built from the programme's own facts (so it says nothing the policy does not honour)."""
+def programme_public_text(programme: Programme, until: dt.date | None = None) -> Said:
+    """The promise, built from the programme's own facts (so it says nothing the policy does not honour).
+
+    A saying: pages say it at once, the owners' e-mail keeps it and says it in each reader's language.
+    """
     if until is None and programme.covered_until is not None:
         until = programme.covered_until
     if until is not None:
-        period = gettext("until %(day)s") % {"day": f"{until.day} {until:%B %Y}"}
+        period = say("until %(day)s", day=until)
     else:
-        period = gettext("for %(years)s years from the start of its warranty") % {"years": programme.coverage_years}
-    return gettext(
+        years = programme.coverage_years or 0
+        period = say_plural(
+            "for %(count)s year from the start of its warranty",
+            "for %(count)s years from the start of its warranty",
+            years,
+        )
+    return say(
         "%(summary)s If your device shows this fault %(period)s, %(remedy)s, whatever its warranty says. "
-        "Start a return and our technicians will confirm the fault."
-    ) % {"summary": programme.summary.strip(), "period": period, "remedy": remedy_words(programme)}
+        "Start a return and our technicians will confirm the fault.",
+        summary=programme.summary.strip(),
+        period=period,
+        remedy=remedy_words(programme),
+    )
 
 
 def programme_notices(rma: RMA) -> list[Notice]:
@@ -455,7 +467,7 @@ def programme_notices(rma: RMA) -> list[Notice]:
         Notice(
             title=gettext("Service programme %(code)s: %(title)s")
             % {"code": found.programme.code, "title": found.programme.title},
-            body=programme_public_text(found.programme, found.covered_until),
+            body=str(programme_public_text(found.programme, found.covered_until)),
             url="/programmes/",
         )
         for found in programmes_for_device(rma.device)
@@ -463,26 +475,29 @@ def programme_notices(rma: RMA) -> list[Notice]:
     for reimbursement in (
         Reimbursement.objects.filter(rma=rma).exclude(status=Reimbursement.Status.DECLINED).select_related("programme")
     ):
-        notices.append(Notice(title=gettext("Your repair is being paid back"), body=reimbursement_words(reimbursement)))
+        notices.append(
+            Notice(title=gettext("Your repair is being paid back"), body=str(reimbursement_words(reimbursement)))
+        )
     return notices
 
 
-def reimbursement_words(reimbursement: Reimbursement) -> str:
-    values = {"amount": reimbursement.amount, "currency": reimbursement.currency, "code": reimbursement.programme.code}
+def reimbursement_words(reimbursement: Reimbursement) -> Said:
+    """Said on the status page and kept on the timeline (and in the e-mail) when a reimbursement is approved."""
+    values = {
+        "amount": Decimal(str(reimbursement.amount)),
+        "currency": reimbursement.currency,
+        "code": reimbursement.programme.code,
+    }
     if reimbursement.status == Reimbursement.Status.APPROVED:
-        return (
-            gettext(
-                "The fault you paid us to repair is covered by our service programme %(code)s, so we are paying you "
-                "back %(amount)s %(currency)s. It will reach you within 14 days."
-            )
-            % values
+        return say(
+            "The fault you paid us to repair is covered by our service programme %(code)s, so we are paying you "
+            "back %(amount)s %(currency)s. It will reach you within 14 days.",
+            **values,
         )
-    return (
-        gettext(
-            "The fault you paid us to repair is covered by our service programme %(code)s. We are arranging to pay you "
-            "back %(amount)s %(currency)s and will write to you once it is on its way."
-        )
-        % values
+    return say(
+        "The fault you paid us to repair is covered by our service programme %(code)s. We are arranging to pay you "
+        "back %(amount)s %(currency)s and will write to you once it is on its way.",
+        **values,
     )
 
 
@@ -508,7 +523,7 @@ def notice_context(programme: Programme) -> dict[str, Any]:
     return {
         "code": programme.code,
         "title": programme.title,
-        "text": programme_public_text(programme),
+        "text": programme_public_text(programme).as_json(),
         "remedy": programme.remedy,
         "check_url": settings.RMA_PUBLIC_BASE_URL.rstrip("/") + reverse("programmes:check"),
         "start_url": settings.RMA_PUBLIC_BASE_URL.rstrip("/") + reverse("rma:start"),

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from core.exceptions import InvalidInput, TransitionRefused
 from core.phrases import Said, say, say_plural
@@ -324,9 +323,10 @@ def programme_cover_apply(locked: RMA, change: Change, facts: policy.ProgrammeFa
     decision = policy.programme_decide(reported_on=locked.reported_on, warranty_covers=covers, facts=facts)
     if decision is not None:
         if locked.programme_code != decision.programme:
-            change.customer_message += " " + gettext(
-                "Good news: this fault is covered by our service programme %(code)s, so the remedy is free of charge."
-            ) % {"code": decision.programme}
+            change.customer_message += say(
+                "Good news: this fault is covered by our service programme %(code)s, so the remedy is free of charge.",
+                code=decision.programme,
+            )
         change.set(
             locked, coverage=decision.coverage, coverage_reason=decision.reason, programme_code=decision.programme
         )

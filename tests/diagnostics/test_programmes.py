@@ -9,11 +9,13 @@ import pytest
 from django.core import mail
 
 from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
+from core.phrases import Said
 from diagnostics import programmes, services
 from diagnostics.models import FailurePattern, Programme, Reimbursement
 from rma import services as rma_services
 from rma.models import RMA, OutboxMessage, Source
 from rma.notices import notices_for
+from rma.notifications import outbox_render
 from tests.factories import CustomerFactory, DeviceFactory, FailurePatternFactory, ProductModelFactory
 
 pytestmark = pytest.mark.django_db
@@ -341,6 +343,23 @@ def test_notify_owners_writes_one_email_per_owner_once_across_runs(
     assert notices.count() == 3
     active.refresh_from_db()
     assert active.owners_notified == 3
+
+
+def test_the_owners_notice_and_the_cover_are_said_in_each_readers_language(
+    flow, active, battery, swelling, phone, today
+):
+    """The promise is kept as a saying (in the outbox, on the timeline): each owner reads it in their language."""
+    unit(phone, today, owner=CustomerFactory(email="fr@example.com", language="fr"))
+    owned(phone, today, "en@example.com")
+    programmes.programme_owner_emails_queue(programme_id=active.pk)
+    french = outbox_render(OutboxMessage.objects.get(to_email="fr@example.com"))
+    english = outbox_render(OutboxMessage.objects.get(to_email="en@example.com"))
+    assert "pendant 3 ans à compter du début de sa garantie, nous le réparons gratuitement" in french.body
+    assert f"Programme de réparation {active.code}" in french.subject
+    assert "for 3 years from the start of its warranty, we repair it free of charge" in english.body
+    rma = diagnosed(flow, unit(phone, today), battery, swelling)
+    said = Said.from_json(rma.events.get(action="record_diagnosis").data["say"])
+    assert f"notre programme de réparation {active.code}" in said.in_language("fr")
 
 
 def test_only_an_active_programme_notifies(engineer, swelling, phone):

@@ -186,3 +186,47 @@ def test_every_customer_email_says_nothing_in_english(
         templates.add(message.template)
     assert {"rma_acknowledgement", "rma_event", "rma_closed", "rma_follow_up", "ownership_check"} <= templates
     assert quoted.status == S.AWAITING_CUSTOMER  # its quote e-mail was among them
+
+
+def test_service_programme_pages_notices_and_owners_email_say_nothing_in_english(
+    client, engineer, battery, pseudo_language, today
+):
+    from diagnostics import programmes
+    from diagnostics.models import FailurePattern
+    from tests.factories import CustomerFactory, DeviceFactory, FailurePatternFactory, ProductModelFactory
+
+    phone = ProductModelFactory(sku="PHN-1", name="Phone One")
+    pattern = FailurePatternFactory(component=battery, status=FailurePattern.Status.ROOT_CAUSED, root_cause="Thin.")
+    pattern.affected_models.set([phone])
+    programme = programmes.programme_create(
+        actor=engineer,
+        title="Batteries that may swell",
+        summary="Some batteries can swell.",
+        pattern=pattern,
+        product_models=[phone],
+        coverage_years=3,
+    )
+    programmes.programme_activate(programme=programme, actor=engineer, source=Source.ADMIN)
+    owner = CustomerFactory(email="owner@example.com", name="Owner", language=pseudo_language)
+    device = DeviceFactory(product_model=phone, owner=owner, shipped_on=today - dt.timedelta(days=400))
+    data = [programme.title, programme.summary, programme.code, phone.name, device.serial_number, "Owner"]
+    assert programmes.eligibility_by_serial(device.serial_number)[1], "the unit is covered: its notice is shown"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = pseudo_language
+    for response in (
+        client.get("/programmes/"),
+        client.get("/programmes/check/"),
+        client.get("/programmes/check/", {"serial_number": ""}),
+        client.get("/programmes/check/", {"serial_number": device.serial_number}),
+        client.get("/programmes/check/", {"serial_number": "NO-SUCH-SERIAL"}),
+    ):
+        html = response.content.decode()
+        assert f'<html lang="{pseudo_language}"' in html
+        assert english_left(visible_text(html), [*data, "NO-SUCH-SERIAL"]) == [], response.request["QUERY_STRING"]
+    rma = open_return(device, email="owner@example.com", name="Owner")
+    Customer.objects.update(language=pseudo_language)
+    html = client.get(f"/returns/track/{status_link_issue(rma=rma)}/").content.decode()
+    assert english_left(visible_text(html), [*data, *data_of(rma)]) == []
+    programmes.programme_owner_emails_queue(programme_id=programme.pk)
+    email = outbox_render(OutboxMessage.objects.get(template="programme_notice"))
+    for text in (email.subject, email.body, visible_text(email.alternatives[0][0])):
+        assert english_left(text, data) == [], text
