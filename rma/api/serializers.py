@@ -141,6 +141,8 @@ class RMASerializer(ModelOutput):
             "resolution": instance.resolution,
             "disposition": instance.disposition,
             "ownership": instance.ownership,
+            "centre": instance.centre.code if instance.centre is not None else None,
+            "assignee": instance.assignee.username if instance.assignee is not None else None,
             "is_repeat": instance.is_repeat,
             "replacement_serial": (
                 instance.replacement_device.serial_number if instance.replacement_device is not None else None

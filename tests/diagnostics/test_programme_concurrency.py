@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_notify_runs_write_each_owner_once(engineer, battery, monkeypatch):
-    monkeypatch.setattr(programmes, "outbox_dispatch", lambda message_id: None)
+    monkeypatch.setattr(programmes, "drain_after_commit", lambda queue: None)
     phone = ProductModelFactory(sku="PHN-1")
     pattern = FailurePatternFactory(component=battery, status=FailurePattern.Status.ROOT_CAUSED, root_cause="Thin.")
     programme = programmes.programme_create(
