@@ -19,6 +19,7 @@ from django.utils import timezone
 from core.actors import Actor, staff_actor
 from core.exceptions import ActionNotPermitted, InvalidInput, TransitionRefused
 from core.tasks import enqueue
+from diagnostics.edits import distinct_values, edits_apply
 from diagnostics.models import Advisory, FailurePattern, Programme
 from diagnostics.patterns import pattern_event_record
 from rma.models import RMA, Customer, Device, OutboxMessage, ProductModel, Source
@@ -35,10 +36,6 @@ def _require(actor: Actor, what: str) -> User:
     if user is None or not user.has_perm(MANAGE_ADVISORIES):
         raise ActionNotPermitted(f"Only engineers can {what}.")
     return user
-
-
-def _lots(values: Iterable[str]) -> list[str]:
-    return sorted({str(value).strip() for value in values if str(value).strip()})
 
 
 @transaction.atomic
@@ -60,8 +57,8 @@ def advisory_create(
         pattern=pattern,
         title=title.strip(),
         body=body.strip(),
-        affected_lots=_lots(affected_lots or pattern.affected_lots),
-        affected_firmware=_lots(affected_firmware or pattern.affected_firmware),
+        affected_lots=distinct_values(affected_lots or pattern.affected_lots),
+        affected_firmware=distinct_values(affected_firmware or pattern.affected_firmware),
         programme=programme,
         created_by=user,
     )
@@ -89,19 +86,7 @@ def advisory_update(*, advisory: Advisory, actor: Actor, **fields: Any) -> Advis
     }
     if unknown:
         raise InvalidInput(f"Unknown advisory fields: {', '.join(sorted(unknown))}.", code="invalid")
-    changed = []
-    for name, value in fields.items():
-        if name == "affected_models":
-            locked.affected_models.set(list(value))
-            continue
-        if name in ("affected_lots", "affected_firmware"):
-            value = _lots(value)
-        elif isinstance(value, str):
-            value = value.strip()
-        setattr(locked, name, value)
-        changed.append(name)
-    if changed:
-        locked.save(update_fields=changed)
+    edits_apply(locked, fields, many=["affected_models"], lists=["affected_lots", "affected_firmware"])
     return locked
 
 

@@ -32,6 +32,7 @@ from core.actors import Actor, staff_actor
 from core.exceptions import ActionNotPermitted, InvalidInput, NotFound, TransitionRefused
 from core.phrases import Said, say, say_plural
 from core.tasks import enqueue
+from diagnostics.edits import distinct_values, edits_apply
 from diagnostics.models import Diagnosis, FailurePattern, Programme, ProgrammeSerial, Reimbursement
 from diagnostics.patterns import pattern_event_record
 from rma import policy
@@ -69,10 +70,6 @@ def _require(actor: Actor, permission: str, what: str) -> User:
     if user is None or not user.has_perm(permission):
         raise ActionNotPermitted(f"You do not have permission to {what}.")
     return user
-
-
-def _values(values: Iterable[Any]) -> list[str]:
-    return sorted({str(value).strip() for value in values if str(value).strip()})
 
 
 def programme_get(code: str) -> Programme:
@@ -147,8 +144,8 @@ def programme_create(
         title=title.strip(),
         summary=summary.strip(),
         pattern=pattern,
-        lots=_values(lots),
-        firmware_versions=_values(firmware_versions),
+        lots=distinct_values(lots),
+        firmware_versions=distinct_values(firmware_versions),
         reimburse_paid_repairs=reimburse_paid_repairs,
         owner=owner or user,
         **fields,
@@ -172,19 +169,7 @@ def programme_update(*, programme: Programme, actor: Actor, **fields: Any) -> Pr
         raise InvalidInput(f"Unknown programme fields: {', '.join(sorted(unknown))}.", code="invalid")
     merged = {name: getattr(locked, name) for name in EDITABLE if name != "product_models"} | fields
     _check(merged)
-    changed = []
-    for name, value in fields.items():
-        if name == "product_models":
-            locked.product_models.set(list(value))
-            continue
-        if name in ("lots", "firmware_versions"):
-            value = _values(value)
-        elif isinstance(value, str):
-            value = value.strip()
-        setattr(locked, name, value)
-        changed.append(name)
-    if changed:
-        locked.save(update_fields=changed)
+    edits_apply(locked, fields, many=["product_models"], lists=["lots", "firmware_versions"])
     return locked
 
 
